@@ -1,0 +1,61 @@
+# One image for every Dagster process of the platform: the user-code gRPC server, the
+# webserver, the daemon and each run container launched by DockerRunLauncher.
+#
+# Build:  docker compose build   (or: docker buildx build --secret id=extra_ca,src=certs/empty.pem .)
+# The base image is a build argument so air-gapped sites and CI can use a local stand-in
+# (scripts/build-standin-images.sh) or a mirror in their private registry.
+ARG PYTHON_BASE_IMAGE=python:3.13.9-slim-trixie
+
+# ---------------------------------------------------------------------------------------
+# Stage 1: resolve nothing, install exactly what uv.lock says into /opt/venv.
+# ---------------------------------------------------------------------------------------
+FROM ${PYTHON_BASE_IMAGE} AS deps
+ARG UV_VERSION=0.13.9
+ENV UV_PROJECT_ENVIRONMENT=/opt/venv \
+    UV_COMPILE_BYTECODE=1 \
+    UV_LINK_MODE=copy \
+    UV_PYTHON_DOWNLOADS=never \
+    UV_PYTHON=python3
+# The optional `extra_ca` BuildKit secret is a CA bundle for TLS-inspecting proxies. It is
+# mounted only for the download steps and never lands in a layer.
+RUN --mount=type=secret,id=extra_ca \
+    cat /etc/ssl/certs/ca-certificates.crt /run/secrets/extra_ca >/tmp/ca.pem 2>/dev/null || true; \
+    python3 -m venv /opt/uv \
+ && PIP_CERT=/tmp/ca.pem /opt/uv/bin/pip install --no-cache-dir "uv==${UV_VERSION}" \
+ && rm -f /tmp/ca.pem
+WORKDIR /opt/dagster/project
+# Only the dependency manifests: this layer (the slow one) survives edits to app/.
+COPY pyproject.toml uv.lock ./
+RUN --mount=type=secret,id=extra_ca \
+    --mount=type=cache,target=/root/.cache/uv \
+    cat /etc/ssl/certs/ca-certificates.crt /run/secrets/extra_ca >/tmp/ca.pem 2>/dev/null || true; \
+    SSL_CERT_FILE=/tmp/ca.pem /opt/uv/bin/uv sync --frozen --no-dev --no-install-project \
+ && rm -f /tmp/ca.pem
+
+# ---------------------------------------------------------------------------------------
+# Stage 2: runtime. No uv, no build caches, no secrets; runs as an unprivileged user.
+# ---------------------------------------------------------------------------------------
+FROM ${PYTHON_BASE_IMAGE} AS runtime
+ARG APP_UID=10001
+RUN groupadd --system --gid "${APP_UID}" dagster \
+ && useradd --system --uid "${APP_UID}" --gid dagster --home-dir /opt/dagster --shell /usr/sbin/nologin dagster \
+ && mkdir -p /opt/dagster/dagster_home /opt/dagster/project /var/lib/dagster/warehouse \
+ && chown -R dagster:dagster /opt/dagster /var/lib/dagster
+COPY --from=deps /opt/venv /opt/venv
+ENV PATH=/opt/venv/bin:$PATH \
+    VIRTUAL_ENV=/opt/venv \
+    DAGSTER_HOME=/opt/dagster/dagster_home \
+    PYTHONUNBUFFERED=1 \
+    PYTHONDONTWRITEBYTECODE=1 \
+    PLATFORM_ENV=dev
+WORKDIR /opt/dagster/project
+# Instance and workspace config are baked in: every process, including run containers,
+# sees the same dagster.yaml; only environment variables differ between environments.
+COPY --chown=dagster:dagster dagster.yaml workspace.yaml /opt/dagster/dagster_home/
+COPY --chown=dagster:dagster scripts/container-entrypoint.sh /usr/local/bin/container-entrypoint
+COPY --chown=dagster:dagster pyproject.toml ./
+COPY --chown=dagster:dagster scripts/ ./scripts/
+COPY --chown=dagster:dagster app/ ./app/
+USER dagster
+ENTRYPOINT ["container-entrypoint"]
+CMD ["dagster", "code-server", "start", "-h", "0.0.0.0", "-p", "4000", "-m", "app.definitions"]

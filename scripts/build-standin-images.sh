@@ -1,0 +1,67 @@
+#!/usr/bin/env bash
+# Build local stand-ins for the upstream images the stack needs, from Debian packages and
+# PyPI only, for machines that cannot pull from a container registry (air-gapped sites,
+# this project's CI). Writes env/standins.env, which points the stack at them.
+#
+#   upstream image (docker-compose.yml default)        stand-in built here
+#   python:3.13.9-slim-trixie (Dockerfile base)   ->   ${STANDIN_PREFIX}/python:3.13-trixie
+#   postgres:17.6-trixie                          ->   ${STANDIN_PREFIX}/postgres:17-trixie
+#   quay.io/minio/minio:RELEASE.2025-09-07...     ->   ${STANDIN_PREFIX}/seaweedfs-s3:4.48
+#
+# The Debian root filesystem comes from `mmdebstrap` against a Debian mirror (DEBIAN_MIRROR),
+# imported with `docker import`; nothing is pulled from any registry.
+#
+# Env knobs: STANDIN_PREFIX (image namespace, e.g. your private registry path),
+# DEBIAN_MIRROR, DEBIAN_SUITE, EXTRA_CA_BUNDLE (CA bundle for TLS-inspecting proxies),
+# STANDIN_REBUILD=1 (rebuild even if the images exist).
+set -euo pipefail
+
+here="$(cd "$(dirname "$0")" && pwd)"
+root="$(cd "$here/.." && pwd)"
+prefix="${STANDIN_PREFIX:-dagster-platform-standin}"
+suite="${DEBIAN_SUITE:-trixie}"
+mirror="${DEBIAN_MIRROR:-http://deb.debian.org/debian}"
+ca_bundle="${EXTRA_CA_BUNDLE:-$root/certs/empty.pem}"
+
+debian_image="$prefix/debian:$suite"
+python_image="$prefix/python:3.13-$suite"
+postgres_image="$prefix/postgres:17-$suite"
+s3_image="$prefix/seaweedfs-s3:4.48"
+
+"$here/install-docker-plugins.sh"
+
+have_image() { [ "${STANDIN_REBUILD:-0}" != 1 ] && docker image inspect "$1" >/dev/null 2>&1; }
+
+build() { # build <tag> <context> [build-arg ...]
+  local tag="$1" context="$2"; shift 2
+  local args=()
+  for a in "$@"; do args+=(--build-arg "$a"); done
+  echo "==> building $tag"
+  docker buildx build --load --secret "id=extra_ca,src=$ca_bundle" "${args[@]}" -t "$tag" "$context"
+}
+
+start=$SECONDS
+if have_image "$debian_image"; then
+  echo "==> $debian_image present"
+else
+  if ! command -v mmdebstrap >/dev/null; then
+    echo "==> installing mmdebstrap"
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq mmdebstrap >/dev/null
+  fi
+  echo "==> bootstrapping Debian $suite root filesystem from $mirror"
+  mmdebstrap --quiet --variant=minbase --include=ca-certificates --mode=root \
+    "$suite" - "$mirror" | docker import -c 'CMD ["bash"]' -c 'ENV LANG=C.UTF-8' - "$debian_image"
+fi
+
+have_image "$python_image" || build "$python_image" "$here/standins/python" "DEBIAN_BASE_IMAGE=$debian_image"
+have_image "$postgres_image" || build "$postgres_image" "$here/standins/postgres" "DEBIAN_BASE_IMAGE=$debian_image"
+have_image "$s3_image" || build "$s3_image" "$here/standins/s3" "PYTHON_BASE_IMAGE=$python_image"
+
+mkdir -p "$root/env"
+cat >"$root/env/standins.env" <<EOF
+# Written by scripts/build-standin-images.sh: point the stack at locally built stand-ins.
+PYTHON_BASE_IMAGE=$python_image
+POSTGRES_IMAGE=$postgres_image
+MINIO_IMAGE=$s3_image
+EOF
+echo "==> stand-in images ready in $((SECONDS - start)) s; settings written to env/standins.env"
