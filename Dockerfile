@@ -52,7 +52,8 @@ WORKDIR /opt/dagster/project
 # Instance and workspace config are baked in: every process, including run containers,
 # sees the same dagster.yaml; only environment variables differ between environments.
 COPY --chown=dagster:dagster dagster.yaml workspace.yaml /opt/dagster/dagster_home/
-COPY --chown=dagster:dagster scripts/container-entrypoint.sh /usr/local/bin/container-entrypoint
+COPY scripts/container-entrypoint.sh /usr/local/bin/container-entrypoint
+RUN chmod 0755 /usr/local/bin/container-entrypoint
 COPY --chown=dagster:dagster pyproject.toml ./
 COPY --chown=dagster:dagster scripts/ ./scripts/
 COPY --chown=dagster:dagster app/ ./app/

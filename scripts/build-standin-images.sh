@@ -50,7 +50,7 @@ else
   fi
   echo "==> bootstrapping Debian $suite root filesystem from $mirror"
   mmdebstrap --quiet --variant=minbase --include=ca-certificates --mode=root \
-    "$suite" - "$mirror" | docker import -c 'CMD ["bash"]' -c 'ENV LANG=C.UTF-8' - "$debian_image"
+    "$suite" - "$mirror" | docker import -c 'CMD ["bash"]' -c 'ENV LANG=C.UTF-8' -c 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' - "$debian_image"
 fi
 
 have_image "$python_image" || build "$python_image" "$here/standins/python" "DEBIAN_BASE_IMAGE=$debian_image"

@@ -1,0 +1,146 @@
+"""Talk to a running platform through the webserver's GraphQL API.
+
+Runs inside the compose network (`docker compose run --rm tools python scripts/platform_client.py ...`),
+so it needs no published port. Every command prints one JSON document on stdout.
+
+    launch JOB [--config JSON] [--tag KEY=VALUE ...]   launch a job, print {"run_id": ...}
+    wait RUN_ID [--timeout S]                          wait for a terminal status
+    run RUN_ID                                         status, tags and step stats of a run
+    runs [--job JOB] [--limit N]                       recent runs (newest first)
+    materializations ASSET_KEY [--limit N]             recent materializations of an asset
+    check-executions ASSET_KEY CHECK_NAME [--limit N]  recent executions of an asset check
+"""
+
+import argparse
+import json
+import os
+import sys
+import time
+
+from dagster_graphql import DagsterGraphQLClient
+
+TERMINAL = {"SUCCESS", "FAILURE", "CANCELED"}
+
+RUN_QUERY = """
+query Run($runId: ID!) {
+  runOrError(runId: $runId) {
+    __typename
+    ... on Run {
+      runId status jobName
+      tags { key value }
+      stepStats { stepKey status }
+      assetMaterializations { assetKey { path } partition }
+    }
+    ... on PythonError { message }
+  }
+}
+"""
+
+RUNS_QUERY = """
+query Runs($filter: RunsFilter, $limit: Int) {
+  runsOrError(filter: $filter, limit: $limit) {
+    ... on Runs { results { runId status jobName tags { key value } } }
+  }
+}
+"""
+
+MATERIALIZATIONS_QUERY = """
+query Mats($assetKey: AssetKeyInput!, $limit: Int) {
+  assetOrError(assetKey: $assetKey) {
+    ... on Asset {
+      assetMaterializations(limit: $limit) { runId partition timestamp }
+    }
+  }
+}
+"""
+
+CHECK_QUERY = """
+query Checks($assetKey: AssetKeyInput!, $checkName: String!, $limit: Int!) {
+  assetCheckExecutions(assetKey: $assetKey, checkName: $checkName, limit: $limit) {
+    runId status
+    evaluation { success severity }
+  }
+}
+"""
+
+
+def client() -> DagsterGraphQLClient:
+    """A GraphQL client for the webserver named by DAGSTER_WEBSERVER_HOST (default `webserver`)."""
+    return DagsterGraphQLClient(
+        os.environ.get("DAGSTER_WEBSERVER_HOST", "webserver"),
+        port_number=int(os.environ.get("DAGSTER_WEBSERVER_INTERNAL_PORT", "3000")),
+        timeout=60,
+    )
+
+
+def query(gql: str, variables: dict) -> dict:
+    """Execute a raw GraphQL query and return its `data`."""
+    return client()._execute(gql, variables)  # noqa: SLF001 - the public client has no raw query
+
+
+def asset_key(text: str) -> dict:
+    """`a/b` -> {"path": ["a", "b"]}."""
+    return {"path": text.split("/")}
+
+
+def main(argv: list[str]) -> int:
+    """Parse arguments, run one command, print its JSON result."""
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = parser.add_subparsers(dest="command", required=True)
+    p = sub.add_parser("launch")
+    p.add_argument("job")
+    p.add_argument("--config", default="{}")
+    p.add_argument("--tag", action="append", default=[])
+    p.add_argument("--location", default="app")
+    p = sub.add_parser("wait")
+    p.add_argument("run_id")
+    p.add_argument("--timeout", type=float, default=300)
+    p = sub.add_parser("run")
+    p.add_argument("run_id")
+    p = sub.add_parser("runs")
+    p.add_argument("--job")
+    p.add_argument("--limit", type=int, default=20)
+    p = sub.add_parser("materializations")
+    p.add_argument("asset_key")
+    p.add_argument("--limit", type=int, default=20)
+    p = sub.add_parser("check-executions")
+    p.add_argument("asset_key")
+    p.add_argument("check_name")
+    p.add_argument("--limit", type=int, default=20)
+    args = parser.parse_args(argv)
+
+    if args.command == "launch":
+        tags = dict(t.split("=", 1) for t in args.tag)
+        run_id = client().submit_job_execution(
+            args.job, repository_location_name=args.location, run_config=json.loads(args.config), tags=tags
+        )
+        result: object = {"run_id": run_id}
+    elif args.command == "wait":
+        deadline = time.monotonic() + args.timeout
+        status = None
+        while time.monotonic() < deadline:
+            status = client().get_run_status(args.run_id).value
+            if status in TERMINAL:
+                break
+            time.sleep(2)
+        result = {"run_id": args.run_id, "status": status, "terminal": status in TERMINAL}
+    elif args.command == "run":
+        result = query(RUN_QUERY, {"runId": args.run_id})["runOrError"]
+    elif args.command == "runs":
+        run_filter = {"pipelineName": args.job} if args.job else {}
+        result = query(RUNS_QUERY, {"filter": run_filter, "limit": args.limit})["runsOrError"]["results"]
+    elif args.command == "materializations":
+        asset = query(MATERIALIZATIONS_QUERY, {"assetKey": asset_key(args.asset_key), "limit": args.limit})
+        result = (asset.get("assetOrError") or {}).get("assetMaterializations", [])
+    else:
+        result = query(
+            CHECK_QUERY,
+            {"assetKey": asset_key(args.asset_key), "checkName": args.check_name, "limit": args.limit},
+        )["assetCheckExecutions"]
+    json.dump(result, sys.stdout)
+    print()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
