@@ -125,7 +125,7 @@ class Stack:
 
     def down(self, *, volumes: bool) -> None:
         """Stop the stack; with `volumes`, also delete its data and the run containers."""
-        self.compose("--profile", "tools", "down", "--remove-orphans", *(["-v"] if volumes else []), check=False)
+        self.compose("--profile", "*", "down", "--remove-orphans", *(["-v"] if volumes else []), check=False)
         if volumes:
             self.remove_run_containers()
 
