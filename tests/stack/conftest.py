@@ -70,10 +70,17 @@ class Stack:
             )
         return result
 
+    def tool_result(
+        self, *args: str, stdin: str | None = None, env: dict[str, str] | None = None, timeout: float = 600
+    ) -> subprocess.CompletedProcess:
+        """Run a command in a one-off `tools` container on the compose network."""
+        overrides = [f"--env={key}={value}" for key, value in (env or {}).items()]
+        cmd = self.compose_cmd("run", "--rm", "--no-deps", "-T", *overrides, "tools", *args)
+        return subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, input=stdin, timeout=timeout)
+
     def tool(self, *args: str, stdin: str | None = None, timeout: float = 600) -> str:
-        """Run a command in a one-off `tools` container on the compose network; return stdout."""
-        cmd = self.compose_cmd("run", "--rm", "--no-deps", "-T", "tools", *args)
-        result = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, input=stdin, timeout=timeout)
+        """Like `tool_result`, but fail unless the command exits 0; return its stdout."""
+        result = self.tool_result(*args, stdin=stdin, timeout=timeout)
         if result.returncode != 0:
             raise AssertionError(
                 f"tools `{shlex.join(args)}` exited {result.returncode}\n"
