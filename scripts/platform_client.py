@@ -6,7 +6,7 @@ so it needs no published port. Every command prints one JSON document on stdout.
     launch JOB [--config JSON] [--tag KEY=VALUE ...]   launch a job, print {"run_id": ...}
     wait RUN_ID [--timeout S]                          wait for a terminal status
     run RUN_ID                                         status, tags and step stats of a run
-    runs [--job JOB] [--limit N]                       recent runs (newest first)
+    runs [--job JOB] [--tag KEY=VALUE] [--limit N]     recent runs (newest first)
     materializations ASSET_KEY [--limit N]             recent materializations of an asset
     check-executions ASSET_KEY CHECK_NAME [--limit N]  recent executions of an asset check
 """
@@ -39,7 +39,7 @@ query Run($runId: ID!) {
 RUNS_QUERY = """
 query Runs($filter: RunsFilter, $limit: Int) {
   runsOrError(filter: $filter, limit: $limit) {
-    ... on Runs { results { runId status jobName tags { key value } } }
+    ... on Runs { results { runId status jobName startTime endTime tags { key value } } }
   }
 }
 """
@@ -99,6 +99,7 @@ def main(argv: list[str]) -> int:
     p.add_argument("run_id")
     p = sub.add_parser("runs")
     p.add_argument("--job")
+    p.add_argument("--tag", action="append", default=[])
     p.add_argument("--limit", type=int, default=20)
     p = sub.add_parser("materializations")
     p.add_argument("asset_key")
@@ -127,7 +128,9 @@ def main(argv: list[str]) -> int:
     elif args.command == "run":
         result = query(RUN_QUERY, {"runId": args.run_id})["runOrError"]
     elif args.command == "runs":
-        run_filter = {"pipelineName": args.job} if args.job else {}
+        run_filter: dict = {"pipelineName": args.job} if args.job else {}
+        if args.tag:
+            run_filter["tags"] = [dict(zip(("key", "value"), t.split("=", 1))) for t in args.tag]
         result = query(RUNS_QUERY, {"filter": run_filter, "limit": args.limit})["runsOrError"]["results"]
     elif args.command == "materializations":
         asset = query(MATERIALIZATIONS_QUERY, {"assetKey": asset_key(args.asset_key), "limit": args.limit})

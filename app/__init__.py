@@ -1,0 +1,1 @@
+"""Example Dagster code location of the platform template (loaded via ``app.definitions``)."""

@@ -1,0 +1,1 @@
+"""Alerting on failed runs."""

@@ -1,0 +1,1 @@
+"""The sensor that evaluates automation conditions (declarative automation)."""

@@ -1,0 +1,1 @@
+"""Partitioned assets: daily clickstream events and date x region orders."""

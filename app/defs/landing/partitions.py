@@ -1,0 +1,9 @@
+"""One dynamic partition per landing file, added by landing_zone_sensor.
+
+A partition per file keeps concurrent landing runs apart (each writes its own lake
+object) and gives every file its own history, re-run button and check results.
+"""
+
+import dagster as dg
+
+landing_files = dg.DynamicPartitionsDefinition(name="landing_files")

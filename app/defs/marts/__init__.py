@@ -1,0 +1,1 @@
+"""Marts published to the DuckDB warehouse, refreshed by declarative automation."""

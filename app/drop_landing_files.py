@@ -1,0 +1,49 @@
+"""Drop sample files into the landing zone, as a partner would (for demos and smoke tests).
+
+    python -m app.drop_landing_files valid                  # well-formed, lands and publishes
+    python -m app.drop_landing_files duplicates             # well-formed, fails landed_orders:unique_order_ids
+    python -m app.drop_landing_files bad_header|bad_rows    # malformed, ends up in quarantine/
+
+Uses the same landing_zone resource as the sensor (PLATFORM_ENV and its S3 variables),
+so the endpoint is configured in exactly one place. Prints the object key it wrote.
+"""
+
+import argparse
+import datetime as dt
+
+import dagster as dg
+
+from app.environment import current_environment
+from app.lib.landing_files import make_malformed_orders_csv, make_orders_csv
+from app.resources.by_environment import landing_zone
+
+KINDS = ("valid", "duplicates", "bad_header", "bad_rows")
+
+
+def sample_file(kind: str, rows: int) -> bytes:
+    """The bytes of one sample file of ``kind`` (see module docstring)."""
+    if kind in ("bad_header", "bad_rows"):
+        return make_malformed_orders_csv(kind)
+    return make_orders_csv(rows, duplicate_order_ids=kind == "duplicates")
+
+
+def main(argv: list[str] | None = None) -> str:
+    """Upload one sample file to incoming/ and return its key."""
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("kind", choices=KINDS)
+    parser.add_argument("--name", help="file name under incoming/ (default: <kind>-<UTC timestamp>.csv)")
+    parser.add_argument("--rows", type=int, default=20, help="rows of a valid/duplicates file")
+    parser.add_argument("--ensure-bucket", action="store_true", help="create LANDING_BUCKET if missing")
+    args = parser.parse_args(argv)
+    name = args.name or f"{args.kind}-{dt.datetime.now(dt.UTC):%Y%m%dT%H%M%S%f}.csv"
+    with dg.build_resources({"landing_zone": landing_zone(current_environment())}) as resources:
+        zone = resources.landing_zone
+        if args.ensure_bucket:
+            zone.store.ensure_bucket(zone.bucket)
+        key = zone.drop(name, sample_file(args.kind, args.rows))
+    print(key)
+    return key
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,81 @@
+"""Which deployment environment this process runs in, and how that changes configuration.
+
+``PLATFORM_ENV`` is the single switch. Environments change *parameters* (endpoints,
+buckets, paths) and the IO manager class; asset code is identical everywhere.
+"""
+
+import enum
+import os
+from pathlib import Path
+
+import dagster as dg
+
+PLATFORM_ENV_VAR = "PLATFORM_ENV"
+
+# Project root (the folder holding pyproject.toml); dev state lives in its git-ignored data/.
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEV_DATA_DIR = PROJECT_ROOT / "data"
+
+
+class Environment(enum.Enum):
+    """The deployment environments this code location knows."""
+
+    DEV = "dev"  # embedded: `dg dev` on a laptop, no services at all
+    LOCAL = "local"  # docker compose on a laptop (S3 stand-in, Postgres)
+    CI = "ci"  # the compose stack in CI
+    PROD = "prod"  # real object storage, real secrets
+
+    @property
+    def uses_s3(self) -> bool:
+        """True where the data lake and landing zone live in (S3-compatible) object storage."""
+        return self is not Environment.DEV
+
+
+ALLOWED_VALUES = tuple(e.value for e in Environment)
+
+
+def current_environment() -> Environment:
+    """Return the environment named by ``PLATFORM_ENV`` (``dev`` when unset or empty).
+
+    Raises:
+        ValueError: naming PLATFORM_ENV and the allowed values, for an unknown value.
+    """
+    raw = os.environ.get(PLATFORM_ENV_VAR, "").strip().lower() or Environment.DEV.value
+    try:
+        return Environment(raw)
+    except ValueError:
+        raise ValueError(
+            f"{PLATFORM_ENV_VAR}={os.environ[PLATFORM_ENV_VAR]!r} is not a known environment; "
+            f"allowed values: {', '.join(ALLOWED_VALUES)}"
+        ) from None
+
+
+def env_var_or_default(name: str, default: str | int | None):
+    """Return ``dg.EnvVar(name)`` when the variable is set, else ``default``.
+
+    Only for settings that are genuinely optional (dev defaults, AWS region, endpoint).
+    Required settings use ``dg.EnvVar`` directly so a missing one fails loudly by name.
+    The value is still resolved by Dagster at resource init, so it never leaks into the
+    UI as a literal secret.
+    """
+    if os.environ.get(name, "") == "":
+        return default
+    if isinstance(default, int):
+        return dg.EnvVar.int(name)
+    return dg.EnvVar(name)
+
+
+def default_automation_status() -> dg.DefaultSensorStatus:
+    """Schedules and the landing sensor start RUNNING where services exist, STOPPED in dev.
+
+    In dev there is no object storage to watch, and a laptop should not start doing
+    work on its own; `dagster sensor start` or the UI toggle switches them on.
+    """
+    if current_environment().uses_s3:
+        return dg.DefaultSensorStatus.RUNNING
+    return dg.DefaultSensorStatus.STOPPED
+
+
+def default_schedule_status() -> dg.DefaultScheduleStatus:
+    """Schedule counterpart of :func:`default_automation_status`."""
+    return dg.DefaultScheduleStatus(default_automation_status().value)

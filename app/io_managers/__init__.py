@@ -1,0 +1,1 @@
+"""IO managers: how asset outputs are stored between steps (chosen per environment)."""

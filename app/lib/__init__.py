@@ -1,0 +1,1 @@
+"""Plain Python used by the definitions (data generators, file contracts, metadata helpers)."""

@@ -1,0 +1,63 @@
+"""Resource instances for each environment: same keys everywhere, different parameters.
+
+Required settings are ``dg.EnvVar``: when one is missing, Dagster fails at resource
+initialisation with an error naming the variable. Optional ones fall back to defaults.
+"""
+
+import dagster as dg
+from dagster_duckdb_pandas import DuckDBPandasIOManager
+
+from app.environment import DEV_DATA_DIR, Environment, current_environment, env_var_or_default
+from app.io_managers.s3_parquet import S3ParquetIOManager
+from app.resources.failure_alerts import FailureAlerts
+from app.resources.landing_zone import LandingZone
+from app.resources.s3_store import S3Store
+from app.resources.shop_source import ShopSource
+from app.resources.warehouse import Warehouse
+
+DEFAULT_ORDERS_ROW_COUNT = 1000
+DEFAULT_AWS_REGION = "us-east-1"
+
+
+def s3_store(environment: Environment) -> S3Store:
+    """The S3 connection. Static keys are required except in prod (where an IAM role may serve)."""
+    if environment is Environment.PROD:
+        access_key = env_var_or_default("AWS_ACCESS_KEY_ID", None)
+        secret_key = env_var_or_default("AWS_SECRET_ACCESS_KEY", None)
+    else:
+        access_key = dg.EnvVar("AWS_ACCESS_KEY_ID")
+        secret_key = dg.EnvVar("AWS_SECRET_ACCESS_KEY")
+    return S3Store(
+        # Unset or empty means real AWS S3.
+        endpoint_url=env_var_or_default("S3_ENDPOINT_URL", None),
+        aws_access_key_id=access_key,
+        aws_secret_access_key=secret_key,
+        region_name=env_var_or_default("AWS_REGION", DEFAULT_AWS_REGION),
+    )
+
+
+def landing_zone(environment: Environment) -> LandingZone:
+    """The landing bucket (needs S3 even in dev; the sensor is STOPPED there by default)."""
+    return LandingZone(store=s3_store(environment), bucket=dg.EnvVar("LANDING_BUCKET"))
+
+
+def build_resources(environment: Environment | None = None) -> dict[str, object]:
+    """All resources of the code location, keyed as the assets expect them."""
+    environment = environment or current_environment()
+    if environment is Environment.DEV:
+        # Embedded mode: two local DuckDB files. The lake is separate from the warehouse
+        # so IO-manager writes never contend with the "warehouse" pool's single writer.
+        # DuckDB does not create missing folders; data/ is git-ignored.
+        DEV_DATA_DIR.mkdir(parents=True, exist_ok=True)
+        io_manager = DuckDBPandasIOManager(database=str(DEV_DATA_DIR / "lake.duckdb"))
+        warehouse_path = env_var_or_default("WAREHOUSE_DUCKDB_PATH", str(DEV_DATA_DIR / "warehouse.duckdb"))
+    else:
+        io_manager = S3ParquetIOManager(store=s3_store(environment), bucket=dg.EnvVar("LAKE_BUCKET"))
+        warehouse_path = dg.EnvVar("WAREHOUSE_DUCKDB_PATH")
+    return {
+        "io_manager": io_manager,
+        "warehouse": Warehouse(path=warehouse_path),
+        "shop": ShopSource(row_count=env_var_or_default("ORDERS_ROW_COUNT", DEFAULT_ORDERS_ROW_COUNT)),
+        "landing_zone": landing_zone(environment),
+        "failure_alerts": FailureAlerts(webhook_url=env_var_or_default("FAILURE_WEBHOOK_URL", None)),
+    }

