@@ -9,6 +9,8 @@ so it needs no published port. Every command prints one JSON document on stdout.
     runs [--job JOB] [--tag KEY=VALUE] [--limit N]     recent runs (newest first)
     materializations ASSET_KEY [--limit N]             recent materializations of an asset
     check-executions ASSET_KEY CHECK_NAME [--limit N]  recent executions of an asset check
+    reload [LOCATION]                                  reload a code location (the UI's "Reload")
+    asset-keys                                         every asset key the webserver knows
 """
 
 import argparse
@@ -52,6 +54,10 @@ query Mats($assetKey: AssetKeyInput!, $limit: Int) {
     }
   }
 }
+"""
+
+ASSET_KEYS_QUERY = """
+query AssetKeys { assetNodes { assetKey { path } } }
 """
 
 CHECK_QUERY = """
@@ -108,6 +114,9 @@ def main(argv: list[str]) -> int:
     p.add_argument("asset_key")
     p.add_argument("check_name")
     p.add_argument("--limit", type=int, default=20)
+    p = sub.add_parser("reload")
+    p.add_argument("location", nargs="?", default="app")
+    sub.add_parser("asset-keys")
     args = parser.parse_args(argv)
 
     if args.command == "launch":
@@ -135,6 +144,11 @@ def main(argv: list[str]) -> int:
     elif args.command == "materializations":
         asset = query(MATERIALIZATIONS_QUERY, {"assetKey": asset_key(args.asset_key), "limit": args.limit})
         result = (asset.get("assetOrError") or {}).get("assetMaterializations", [])
+    elif args.command == "reload":
+        info = client().reload_repository_location(args.location)
+        result = {"location": args.location, "status": info.status.value, "message": info.message}
+    elif args.command == "asset-keys":
+        result = sorted("/".join(n["assetKey"]["path"]) for n in query(ASSET_KEYS_QUERY, {})["assetNodes"])
     else:
         result = query(
             CHECK_QUERY,
