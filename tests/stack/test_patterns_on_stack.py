@@ -12,7 +12,7 @@ import pytest
 
 pytestmark = pytest.mark.stack
 
-SENSOR_WAIT = 240  # the landing sensor ticks every 30 s; a run container then starts
+SENSOR_WAIT = 420  # the landing sensor ticks every 30 s; a run container then starts
 BACKFILL_DAYS = ("2026-01-01", "2026-01-02", "2026-01-03", "2026-01-04")
 BACKFILL_TAG_LIMIT = 2  # dagster.yaml: concurrency.runs.tag_concurrency_limits dagster/backfill
 
@@ -136,7 +136,7 @@ def test_mart_materializes_on_its_own_after_its_upstreams(stack):
         new = [m for m in stack.client("materializations", "customer_lifetime_value") if m["runId"] not in before]
         return new[0] if new else None
 
-    materialization = wait_for(automated, 300, "customer_lifetime_value to be materialized automatically", 10)
+    materialization = wait_for(automated, 420, "customer_lifetime_value to be materialized automatically", 10)
     mart_run = stack.client("run", materialization["runId"])
     tags = {t["key"]: t["value"] for t in mart_run["tags"]}
     assert tags.get("platform/trigger") == "automation", tags

@@ -40,7 +40,7 @@ def dev_server(tmp_path_factory):
     proc = subprocess.Popen([str(ROOT / "scripts/dev")], env=env, stdout=log, stderr=subprocess.STDOUT,
                             start_new_session=True)
     try:
-        deadline = time.monotonic() + 180
+        deadline = time.monotonic() + 300
         while True:
             try:
                 urllib.request.urlopen(f"http://127.0.0.1:{port}/server_info", timeout=2)
