@@ -1,0 +1,1 @@
+"""Platform self-checks: jobs that exercise the deployment itself, not the data."""
