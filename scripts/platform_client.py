@@ -38,6 +38,12 @@ query Run($runId: ID!) {
 }
 """
 
+RUN_TIMES_QUERY = """
+query RunTimes($runId: ID!) {
+  runOrError(runId: $runId) { ... on Run { runId status startTime endTime } }
+}
+"""
+
 RUNS_QUERY = """
 query Runs($filter: RunsFilter, $limit: Int) {
   runsOrError(filter: $filter, limit: $limit) {

@@ -43,3 +43,12 @@ def test_killed_run_container_fails_the_run_and_is_retried(stack):
     retry_tags = {t["key"]: t["value"] for t in retry["tags"]}
     assert retry_tags.get("dagster/retry_number") == "1", retry_tags
     assert retry_tags["docker/container_id"] != tags["docker/container_id"]
+
+
+def test_run_latency_benchmark_reports_figures(stack):
+    """scripts/benchmark_run_latency.py runs a burst of canaries and prints its figures
+    (the figures are for reading, not asserting: machines differ)."""
+    out = stack.tool("python", "scripts/benchmark_run_latency.py", "--runs", "3", timeout=900)
+    print("\n" + out)
+    assert "[figure] runs: 3 launched at once, 3 finished, 0 not successful, 0 timed out" in out, out
+    assert "[figure] submit -> finished: p50" in out, out
