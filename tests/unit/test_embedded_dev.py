@@ -51,12 +51,22 @@ def dev_server(tmp_path_factory):
                 time.sleep(1)
         yield port
     finally:
-        os.killpg(proc.pid, signal.SIGINT)
-        try:
-            proc.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
+        stop_process_group(proc)
         log.close()
+
+
+def stop_process_group(proc: subprocess.Popen) -> None:
+    """SIGINT (dagster dev's clean shutdown) to the whole group, SIGKILL if it lingers."""
+    for sig, wait in ((signal.SIGINT, 60), (signal.SIGKILL, 10)):
+        try:
+            os.killpg(proc.pid, sig)
+        except ProcessLookupError:
+            return  # already gone
+        try:
+            proc.wait(timeout=wait)
+            return
+        except subprocess.TimeoutExpired:
+            continue
 
 
 def test_dev_mode_runs_a_job_with_zero_services(dev_server, monkeypatch):
