@@ -8,9 +8,8 @@ import os
 import sys
 import time
 
-import boto3
-from botocore.config import Config
 from botocore.exceptions import ClientError, EndpointConnectionError
+from s3_tool import s3_client
 
 BUCKET_VARS = ("LAKE_BUCKET", "LANDING_BUCKET", "COMPUTE_LOGS_BUCKET")
 REQUIRED_VARS = ("S3_ENDPOINT_URL", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", *BUCKET_VARS)
@@ -43,12 +42,7 @@ def main() -> None:
     """Create every bucket, retrying while the S3 endpoint is still starting."""
     env = require_env(REQUIRED_VARS)
     region = os.environ.get("AWS_REGION") or "us-east-1"
-    client = boto3.client(
-        "s3",
-        endpoint_url=env["S3_ENDPOINT_URL"],
-        region_name=region,
-        config=Config(connect_timeout=5, read_timeout=20, retries={"max_attempts": 3}),
-    )
+    client = s3_client(connect_timeout=5, read_timeout=20, retries={"max_attempts": 3})
     deadline = time.monotonic() + 60
     for var in BUCKET_VARS:
         bucket = env[var]

@@ -19,6 +19,9 @@ from pathlib import Path
 
 import yaml
 
+# Sibling scripts (platform_client, s3_tool) are importable however this file is run.
+sys.path.insert(0, str(Path(__file__).parent))
+
 OPTIONAL_VARS = {"FAILURE_WEBHOOK_URL", "PGSSLMODE"}
 BUCKET_VARS = ("LAKE_BUCKET", "LANDING_BUCKET", "COMPUTE_LOGS_BUCKET")
 CONTAINER_WARN_THRESHOLD = 50
@@ -79,13 +82,11 @@ def check_postgres() -> tuple[list[Finding], object]:
 
 def check_s3() -> list[Finding]:
     """The single S3 endpoint answers and every bucket exists."""
-    import boto3
-    from botocore.config import Config
     from botocore.exceptions import BotoCoreError, ClientError
+    from s3_tool import s3_client
 
     endpoint = os.environ.get("S3_ENDPOINT_URL")
-    client = boto3.client("s3", endpoint_url=endpoint, region_name=os.environ.get("AWS_REGION", "us-east-1"),
-                          config=Config(connect_timeout=5, read_timeout=10, retries={"max_attempts": 1}))
+    client = s3_client(connect_timeout=5, read_timeout=10, retries={"max_attempts": 1})
     findings = []
     for var in BUCKET_VARS:
         bucket = os.environ.get(var, "")
@@ -105,7 +106,6 @@ def check_s3() -> list[Finding]:
 
 def check_webserver() -> list[Finding]:
     """The code location loads, and every daemon heartbeats (both as the webserver sees them)."""
-    sys.path.insert(0, str(Path(__file__).parent))
     from platform_client import query
 
     gql = """{

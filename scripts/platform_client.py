@@ -90,6 +90,19 @@ def query(gql: str, variables: dict) -> dict:
     return client()._execute(gql, variables)  # noqa: SLF001 - the public client has no raw query
 
 
+def wait_for_run(run_id: str, timeout: float, interval: float = 2) -> str | None:
+    """Poll a run until it reaches a terminal status or `timeout` passes; return its last status."""
+    gql = client()
+    deadline = time.monotonic() + timeout
+    status = None
+    while time.monotonic() < deadline:
+        status = gql.get_run_status(run_id).value
+        if status in TERMINAL:
+            break
+        time.sleep(interval)
+    return status
+
+
 def asset_key(text: str) -> dict:
     """`a/b` -> {"path": ["a", "b"]}."""
     return {"path": text.split("/")}
@@ -132,13 +145,7 @@ def main(argv: list[str]) -> int:
         )
         result: object = {"run_id": run_id}
     elif args.command == "wait":
-        deadline = time.monotonic() + args.timeout
-        status = None
-        while time.monotonic() < deadline:
-            status = client().get_run_status(args.run_id).value
-            if status in TERMINAL:
-                break
-            time.sleep(2)
+        status = wait_for_run(args.run_id, args.timeout)
         result = {"run_id": args.run_id, "status": status, "terminal": status in TERMINAL}
     elif args.command == "run":
         result = query(RUN_QUERY, {"runId": args.run_id})["runOrError"]

@@ -14,14 +14,19 @@ import os
 import sys
 
 import boto3
+from botocore.config import Config
 
 
-def s3_client():
-    """boto3 S3 client on the platform's endpoint; fails naming S3_ENDPOINT_URL if unset."""
+def s3_client(**config):
+    """boto3 S3 client on the platform's endpoint (S3_ENDPOINT_URL, AWS_* credentials and
+    region); `config` goes to botocore's Config (timeouts, retries). Exits naming
+    S3_ENDPOINT_URL if it is unset. Shared by every script that talks to S3."""
     endpoint = os.environ.get("S3_ENDPOINT_URL")
     if not endpoint:
-        sys.exit("s3_tool: S3_ENDPOINT_URL is not set")
-    return boto3.client("s3", endpoint_url=endpoint, region_name=os.environ.get("AWS_REGION", "us-east-1"))
+        sys.exit("S3_ENDPOINT_URL is not set")
+    return boto3.client(
+        "s3", endpoint_url=endpoint, region_name=os.environ.get("AWS_REGION") or "us-east-1", config=Config(**config)
+    )
 
 
 def main(argv: list[str]) -> int:

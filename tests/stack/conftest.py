@@ -162,6 +162,23 @@ class Stack:
             print(f"===== run container {cid} =====\n{logs.stdout}{logs.stderr}")
 
 
+def poll_until(predicate, timeout: float, what: str, interval: float = 5):
+    """Poll `predicate` until it returns something truthy; fail naming `what` on timeout."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(interval)
+    raise AssertionError(f"timed out after {timeout:.0f}s waiting for {what}")
+
+
+@pytest.fixture
+def wait_for():
+    """`poll_until` for tests: wait (bounded) for something to happen on the stack."""
+    return poll_until
+
+
 def pytest_runtest_makereport(item, call):
     """Remember failing stack tests so the session fixture can print service logs."""
     if call.excinfo is not None and "stack" in item.keywords:

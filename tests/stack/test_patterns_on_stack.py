@@ -6,8 +6,6 @@ Everything is driven the way an operator would: files dropped into the landing b
 `dagster job backfill` CLI and GraphQL, all from a `tools` container on the compose network.
 """
 
-import time
-
 import pytest
 
 pytestmark = pytest.mark.stack
@@ -15,17 +13,6 @@ pytestmark = pytest.mark.stack
 SENSOR_WAIT = 420  # the landing sensor ticks every 30 s; a run container then starts
 BACKFILL_DAYS = ("2026-01-01", "2026-01-02", "2026-01-03", "2026-01-04")
 BACKFILL_TAG_LIMIT = 2  # dagster.yaml: concurrency.runs.tag_concurrency_limits dagster/backfill
-
-
-def wait_for(predicate, timeout: float, what: str, interval: float = 5):
-    """Poll `predicate` until it returns something truthy; fail naming `what` on timeout."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(interval)
-    raise AssertionError(f"timed out after {timeout:.0f}s waiting for {what}")
 
 
 def finished_landing_run(stack, name: str):
@@ -52,7 +39,7 @@ def landing_files(stack) -> dict[str, str]:
     return names
 
 
-def test_landing_sensor_loads_a_dropped_file(stack, landing_files):
+def test_landing_sensor_loads_a_dropped_file(stack, landing_files, wait_for):
     """The sensor picks the file up; its run lands it and publishes it to the warehouse."""
     name = landing_files["valid"]
     run = wait_for(finished_landing_run(stack, name), SENSOR_WAIT, f"landing run of {name}")
@@ -63,7 +50,7 @@ def test_landing_sensor_loads_a_dropped_file(stack, landing_files):
     assert f"processed/{name}" in stack.s3_keys(stack.env["LANDING_BUCKET"], "processed/")
 
 
-def test_malformed_file_is_quarantined_with_a_reason(stack, landing_files):
+def test_malformed_file_is_quarantined_with_a_reason(stack, landing_files, wait_for):
     """A bad file moves to quarantine/ with its reason, and does not block the good one."""
     name = landing_files["bad_rows"]
     wait_for(finished_landing_run(stack, name), SENSOR_WAIT, f"landing run of {name}")
@@ -77,7 +64,7 @@ def test_malformed_file_is_quarantined_with_a_reason(stack, landing_files):
     assert f"quarantine/{landing_files['valid']}" not in keys
 
 
-def test_blocking_check_stops_the_downstream(stack, landing_files):
+def test_blocking_check_stops_the_downstream(stack, landing_files, wait_for):
     """Duplicate order ids: landed_orders materializes, its blocking check fails, and
     warehouse_landed_orders is not materialized; the run fails."""
     name = landing_files["duplicates"]
@@ -94,7 +81,7 @@ def test_blocking_check_stops_the_downstream(stack, landing_files):
                for c in checks), checks
 
 
-def test_cli_backfill_completes_within_its_tag_limit(stack):
+def test_cli_backfill_completes_within_its_tag_limit(stack, wait_for):
     """`dagster job backfill` over a date range: every partition succeeds, its output is in
     the lake, and no more than the configured number of backfill runs overlapped."""
     stack.tool(
@@ -125,7 +112,7 @@ def test_cli_backfill_completes_within_its_tag_limit(stack):
     print(f"\n[figure] {len(runs)}-partition backfill, peak concurrent backfill runs: {peak}")
 
 
-def test_mart_materializes_on_its_own_after_its_upstreams(stack):
+def test_mart_materializes_on_its_own_after_its_upstreams(stack, wait_for):
     """After ingest_orders_job, the automation sensor materializes customer_lifetime_value
     with no one asking, in a run tagged by the automation settings of dagster.yaml."""
     before = {m["runId"] for m in stack.client("materializations", "customer_lifetime_value")}

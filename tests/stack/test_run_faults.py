@@ -3,7 +3,6 @@ monitoring (the run fails instead of hanging in STARTED) and run retries re-exec
 
 import json
 import subprocess
-import time
 
 import pytest
 
@@ -12,38 +11,33 @@ pytestmark = pytest.mark.stack
 CANARY = "platform_canary_job"
 
 
-def test_killed_run_container_fails_the_run_and_is_retried(stack):
+def test_killed_run_container_fails_the_run_and_is_retried(stack, wait_for):
     """docker kill the run's container: monitoring marks the run FAILURE, and the retry
     (a new run, new container, tagged with its parent) succeeds."""
     config = {"ops": {"canary": {"config": {"sleep_seconds": 45}}}}
     run_id = stack.client("launch", CANARY, "--config", json.dumps(config))["run_id"]
 
-    deadline = time.monotonic() + 300
-    while True:
+    def started_container():
         run = stack.client("run", run_id)
-        tags = {t["key"]: t["value"] for t in run["tags"]}
-        if run["status"] == "STARTED" and "docker/container_id" in tags:
-            break
         assert run["status"] in ("QUEUED", "STARTING", "STARTED", "NOT_STARTED"), run
-        assert time.monotonic() < deadline, f"canary never started: {run}"
-        time.sleep(2)
+        tags = {t["key"]: t["value"] for t in run["tags"]}
+        return tags if run["status"] == "STARTED" and "docker/container_id" in tags else None
+
+    tags = wait_for(started_container, 300, "the canary to start", interval=2)
     subprocess.run(["docker", "kill", tags["docker/container_id"]], check=True, capture_output=True)
 
     waited = stack.client("wait", run_id, "--timeout", "300", timeout=420)
     assert waited["status"] == "FAILURE", waited
 
-    deadline = time.monotonic() + 420
-    retry = None
-    while retry is None or retry["status"] not in ("SUCCESS", "FAILURE", "CANCELED"):
-        assert time.monotonic() < deadline, f"no finished retry of {run_id}: {retry}"
-        time.sleep(5)
+    def finished_retry():
         retries = stack.client("runs", "--tag", f"dagster/parent_run_id={run_id}")
-        retry = retries[0] if retries else None
+        return retries[0] if retries and retries[0]["status"] in ("SUCCESS", "FAILURE", "CANCELED") else None
+
+    retry = wait_for(finished_retry, 420, f"a finished retry of {run_id}")
     assert retry["status"] == "SUCCESS", retry
     retry_tags = {t["key"]: t["value"] for t in retry["tags"]}
     assert retry_tags.get("dagster/retry_number") == "1", retry_tags
     assert retry_tags["docker/container_id"] != tags["docker/container_id"]
-
 
 def test_run_latency_benchmark_reports_figures(stack):
     """scripts/benchmark_run_latency.py runs a burst of canaries and prints its figures

@@ -75,15 +75,8 @@ def test_dev_mode_runs_a_job_with_zero_services(dev_server, monkeypatch):
     monkeypatch.setenv("DAGSTER_WEBSERVER_INTERNAL_PORT", str(dev_server))
     import platform_client
 
-    client = platform_client.client()
-    run_id = client.submit_job_execution("ingest_orders_job", repository_location_name="app")
-    deadline = time.monotonic() + 240
-    status = None
-    while time.monotonic() < deadline:
-        status = client.get_run_status(run_id).value
-        if status in platform_client.TERMINAL:
-            break
-        time.sleep(2)
+    run_id = platform_client.client().submit_job_execution("ingest_orders_job", repository_location_name="app")
+    status = platform_client.wait_for_run(run_id, timeout=240)
     assert status == "SUCCESS", status
     run = platform_client.query(platform_client.RUN_QUERY, {"runId": run_id})["runOrError"]
     assert run["assetMaterializations"], run

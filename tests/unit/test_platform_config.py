@@ -23,6 +23,12 @@ def env_names(text: str) -> set[str]:
     return set(re.findall(r"^#?\s*([A-Z][A-Z0-9_]+)=", text, flags=re.M))
 
 
+def env_values(path: Path) -> dict[str, str]:
+    """KEY -> VALUE of the active (uncommented) lines of a KEY=VALUE file."""
+    lines = path.read_text().splitlines()
+    return dict(line.split("=", 1) for line in lines if line and not line.startswith("#") and "=" in line)
+
+
 def instance_env_refs(path: Path) -> set[str]:
     """Names used as `{env: NAME}` in a Dagster YAML file."""
     return set(re.findall(r"\{env:\s*([A-Z0-9_]+)\}", path.read_text()))
@@ -99,20 +105,14 @@ def test_environment_files_only_override_documented_variables(env_file, document
 
 def test_prod_template_leaves_every_secret_empty():
     """The prod template holds no credentials; compose then refuses to start until set."""
-    values = dict(
-        line.split("=", 1) for line in (ROOT / "env/prod.env.example").read_text().splitlines()
-        if line and not line.startswith("#")
-    )
+    values = env_values(ROOT / "env/prod.env.example")
     for secret in ("DAGSTER_POSTGRES_PASSWORD", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
         assert values.get(secret) == "", secret
 
 
 def test_local_secrets_are_marked_so_prod_refuses_them():
     """Template secrets contain "local-only", which the entrypoint rejects in prod."""
-    values = dict(
-        line.split("=", 1) for line in (ROOT / ".env.example").read_text().splitlines()
-        if line and not line.startswith("#") and "=" in line
-    )
+    values = env_values(ROOT / ".env.example")
     for secret in ("DAGSTER_POSTGRES_PASSWORD", "AWS_SECRET_ACCESS_KEY"):
         assert "local-only" in values[secret]
     assert "local-only" in (ROOT / "scripts/container-entrypoint.sh").read_text()
