@@ -14,6 +14,7 @@ from app.resources.landing_zone import LandingZone
 from app.resources.s3_store import S3Store
 from app.resources.shop_source import ShopSource
 from app.resources.warehouse import Warehouse
+from app.resources.warehouse_backend import warehouse_resources
 
 DEFAULT_ORDERS_ROW_COUNT = 1000
 DEFAULT_AWS_REGION = "us-east-1"
@@ -57,6 +58,7 @@ def build_resources(environment: Environment | None = None) -> dict[str, object]
     return {
         "io_manager": io_manager,
         "warehouse": Warehouse(path=warehouse_path),
+        **warehouse_resources(duckdb_path=warehouse_path),
         "shop": ShopSource(row_count=env_var_or_default("ORDERS_ROW_COUNT", DEFAULT_ORDERS_ROW_COUNT)),
         "landing_zone": landing_zone(environment),
         "failure_alerts": FailureAlerts(webhook_url=env_var_or_default("FAILURE_WEBHOOK_URL", None)),

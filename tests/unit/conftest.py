@@ -136,23 +136,38 @@ def warehouse(tmp_path) -> Warehouse:
 
 
 @pytest.fixture
+def warehouse_io_manager(warehouse) -> DuckDBPandasIOManager:
+    """The default (DuckDB) warehouse IO manager, on the same file as ``warehouse``."""
+    # DuckDB creates the file but not its folder.
+    Path(warehouse.path).parent.mkdir(parents=True, exist_ok=True)
+    return DuckDBPandasIOManager(database=warehouse.path)
+
+
+@pytest.fixture
 def shop() -> ShopSource:
     """The synthetic shop, small."""
     return ShopSource(row_count=TEST_ROW_COUNT)
 
 
 @pytest.fixture
-def s3_resources(s3_io_manager, landing_zone, warehouse, shop) -> dict:
+def s3_resources(s3_io_manager, landing_zone, warehouse, warehouse_io_manager, shop) -> dict:
     """Resources as in local/ci/prod: S3 lake and landing zone, DuckDB warehouse."""
-    return {"io_manager": s3_io_manager, "landing_zone": landing_zone, "warehouse": warehouse, "shop": shop}
+    return {
+        "io_manager": s3_io_manager,
+        "landing_zone": landing_zone,
+        "warehouse": warehouse,
+        "warehouse_io_manager": warehouse_io_manager,
+        "shop": shop,
+    }
 
 
 @pytest.fixture
-def dev_resources(tmp_path, warehouse, shop) -> dict:
+def dev_resources(tmp_path, warehouse, warehouse_io_manager, shop) -> dict:
     """Resources as in dev: DuckDB lake file instead of S3."""
     return {
         "io_manager": DuckDBPandasIOManager(database=str(tmp_path / "lake.duckdb")),
         "warehouse": warehouse,
+        "warehouse_io_manager": warehouse_io_manager,
         "shop": shop,
     }
 

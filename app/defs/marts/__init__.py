@@ -1,1 +1,1 @@
-"""Marts published to the DuckDB warehouse, refreshed by declarative automation."""
+"""Marts published to the warehouse (DuckDB or Snowflake), refreshed by declarative automation."""

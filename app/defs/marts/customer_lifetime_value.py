@@ -7,10 +7,10 @@ import pandas as pd
 
 from app.lib.previews import frame_metadata
 from app.owners import ANALYTICS
-from app.resources.warehouse import WAREHOUSE_POOL, Warehouse
+from app.resources.warehouse_backend import WAREHOUSE_IO_MANAGER_KEY, current_warehouse_backend, warehouse_pool
 
+# The warehouse IO manager (DuckDB or Snowflake) writes the table marts.customer_lifetime_value.
 SCHEMA = "marts"
-TABLE = "customer_lifetime_value"
 
 # Replaces the old `auto_materialize_policy=AutoMaterializePolicy.eager()`: run whenever
 # an upstream updates, but not while upstream blocking checks (staged_orders) fail.
@@ -24,20 +24,19 @@ FRESHNESS = dg.FreshnessPolicy.time_window(fail_window=dt.timedelta(hours=30), w
 @dg.asset(
     group_name="marts",
     owners=[ANALYTICS],
-    kinds={"duckdb", "pandas"},
+    kinds={current_warehouse_backend().value, "pandas"},
     description="Revenue, order count and first/last order per customer (warehouse table marts.customer_lifetime_value).",
     ins={"customers": dg.AssetIn(key=["shop", "customers"])},
+    io_manager_key=WAREHOUSE_IO_MANAGER_KEY,
+    metadata={"schema": SCHEMA},
     automation_condition=AUTOMATION,
     freshness_policy=FRESHNESS,
-    pool=WAREHOUSE_POOL,  # writes the DuckDB file: one writer at a time
+    pool=warehouse_pool(),  # DuckDB: one writer at a time; Snowflake: none needed
 )
 def customer_lifetime_value(
-    context: dg.AssetExecutionContext,
-    warehouse: Warehouse,
-    staged_orders: pd.DataFrame,
-    customers: pd.DataFrame,
-) -> dg.MaterializeResult:
-    """Aggregate orders per customer, join customer attributes, publish to the warehouse."""
+    staged_orders: pd.DataFrame, customers: pd.DataFrame
+) -> dg.MaterializeResult[pd.DataFrame]:
+    """Aggregate orders per customer and join customer attributes (published by the IO manager)."""
     per_customer = staged_orders.groupby("customer_id", as_index=False).agg(
         order_count=("order_id", "count"),
         lifetime_value=("amount", "sum"),
@@ -53,8 +52,4 @@ def customer_lifetime_value(
         .sort_values("lifetime_value", ascending=False)
         .reset_index(drop=True)
     )
-    rows = warehouse.replace_table(SCHEMA, TABLE, mart)
-    context.log.info(f"published {rows} rows to {SCHEMA}.{TABLE}")
-    return dg.MaterializeResult(
-        metadata=frame_metadata(mart, table=dg.MetadataValue.text(f"{SCHEMA}.{TABLE}"))
-    )
+    return dg.MaterializeResult(value=mart, metadata=frame_metadata(mart))
