@@ -409,3 +409,13 @@ def test_dagster_cloud_cli_ci_check_rejects_a_broken_file(tmp_path):
         check=False,
     )
     assert result.returncode != 0, result.stdout + result.stderr
+
+
+def test_duckdb_overlay_mounts_the_warehouse_where_compose_does():
+    """values-duckdb.yaml mounts the RWX claim at the directory of compose's DuckDB file."""
+    compose_path = load(ROOT / "docker-compose.yml")["x-dagster-env"]["WAREHOUSE_DUCKDB_PATH"]
+    overlay = load(HELM_VALUES.with_name("values-duckdb.yaml"))["runLauncher"]["config"]["k8sRunLauncher"]
+    mounts = {m["name"]: m["mountPath"] for m in overlay["volumeMounts"]}
+    claims = {v["name"]: v["persistentVolumeClaim"]["claimName"] for v in overlay["volumes"]}
+    assert mounts.keys() == claims.keys(), (mounts, claims)
+    assert str(Path(compose_path).parent) in mounts.values(), (compose_path, mounts)

@@ -78,10 +78,21 @@ def chart(tmp_path_factory):
     return loaded
 
 
-@pytest.fixture(scope="module")
-def values() -> dict:
-    """The project's Helm values."""
-    return yaml.safe_load(VALUES.read_text())
+def _merge(base: dict, overlay: dict) -> dict:
+    """Helm's `-f a -f b`: maps merge key by key, anything else is replaced."""
+    merged = dict(base)
+    for key, value in overlay.items():
+        merged[key] = _merge(base[key], value) if isinstance(value, dict) and isinstance(base.get(key), dict) else value
+    return merged
+
+
+@pytest.fixture(scope="module", params=["values.yaml", "values.yaml + values-duckdb.yaml"])
+def values(request) -> dict:
+    """The project's Helm values, alone and with the DuckDB volume overlay."""
+    values = yaml.safe_load(VALUES.read_text())
+    if "duckdb" in request.param:
+        values = _merge(values, yaml.safe_load(VALUES.with_name("values-duckdb.yaml").read_text()))
+    return values
 
 
 @pytest.fixture(scope="module")
