@@ -2,22 +2,30 @@
 
 Object layout in ``LANDING_BUCKET``::
 
-    incoming/<name>.csv             arrived, not yet landed (watched by landing_zone_sensor)
-    processed/<name>.csv            landed into the lake (moved by the landed_orders asset)
-    quarantine/<name>.csv           malformed, never loaded
+    incoming/<name>.csv             arrived, not yet published (watched by landing_zone_sensor)
+    processed/<name>.csv            published to the warehouse (moved after the publish)
+    quarantine/<name>.csv           rejected: malformed, too large, duplicate ids, bad name
     quarantine/<name>.csv.reason.txt  why it was quarantined (plain text)
 """
 
+import hashlib
+import re
 from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import BinaryIO
 
 import dagster as dg
 
-from app.resources.s3_store import S3Object, S3Store
+from app.resources.s3_store import S3Store
 
 INCOMING_PREFIX = "incoming/"
 PROCESSED_PREFIX = "processed/"
 QUARANTINE_PREFIX = "quarantine/"
 REASON_SUFFIX = ".reason.txt"
+# Files are parsed in memory (about 10x their size): one huge file must not take the run
+# container, or the host, down. Bigger files are quarantined from their S3 size alone.
+DEFAULT_MAX_FILE_BYTES = 64 * 1024 * 1024
+_UNSAFE_NAME = re.compile(r"[^A-Za-z0-9._=-]")
 
 
 def relative_name(key: str) -> str:
@@ -25,39 +33,103 @@ def relative_name(key: str) -> str:
     return key.split("/", 1)[1] if "/" in key else key
 
 
+def safe_quarantine_name(name: str) -> str:
+    """A short, printable, unique stand-in for a file name that cannot be used as it is."""
+    digest = hashlib.sha256(name.encode("utf-8", errors="surrogatepass")).hexdigest()[:12]
+    return f"{_UNSAFE_NAME.sub('_', name)[:80]}-{digest}.csv"
+
+
+@dataclass(frozen=True)
+class LandingObject:
+    """One file under incoming/: key, ETag, size and upload time (ISO, from the listing)."""
+
+    key: str
+    etag: str
+    size: int
+    last_modified: str
+
+
+@dataclass
+class LandingFile:
+    """An opened landing object: the key actually read, its size and ETag, and its body stream."""
+
+    key: str
+    size: int
+    etag: str
+    body: BinaryIO
+
+
 class LandingZone(dg.ConfigurableResource):
     """The landing bucket: list arrivals, read them, file them as processed or quarantined."""
 
     store: S3Store
     bucket: str
+    max_file_bytes: int = DEFAULT_MAX_FILE_BYTES
 
-    def list_incoming(self) -> Iterator[S3Object]:
+    def list_incoming(self) -> Iterator[LandingObject]:
         """Every CSV object under ``incoming/`` (paginated: any number of files)."""
-        for obj in self.store.list_objects(self.bucket, INCOMING_PREFIX):
-            if obj.key.lower().endswith(".csv"):
-                yield obj
+        paginator = self.store.client().get_paginator("list_objects_v2")
+        for page in paginator.paginate(Bucket=self.bucket, Prefix=INCOMING_PREFIX):
+            for obj in page.get("Contents", []):
+                if obj["Key"].lower().endswith(".csv"):
+                    yield LandingObject(
+                        key=obj["Key"],
+                        etag=obj["ETag"].strip('"'),
+                        size=obj["Size"],
+                        last_modified=obj["LastModified"].isoformat(),
+                    )
 
-    def read(self, key: str) -> bytes:
-        """Read a landing file; falls back to ``processed/`` so a landed file can be re-run."""
+    def open(self, key: str, etag: str = "") -> LandingFile:
+        """Open a landing file for streaming; nothing is read yet.
+
+        Falls back to ``processed/`` so a published file can be re-run. With ``etag``, the
+        incoming object must still be that version (S3 ``IfMatch``): a file replaced after
+        the sensor saw it fails here instead of being landed under the old version's run.
+        """
+        client = self.store.client()
         if not self.store.exists(self.bucket, key):
             processed = PROCESSED_PREFIX + relative_name(key)
             if self.store.exists(self.bucket, processed):
-                key = processed
-        return self.store.get_bytes(self.bucket, key)
+                key, etag = processed, ""  # a copy may carry a different ETag
+        response = client.get_object(Bucket=self.bucket, Key=key, **({"IfMatch": etag} if etag else {}))
+        return LandingFile(
+            key=key, size=response["ContentLength"], etag=response["ETag"].strip('"'), body=response["Body"]
+        )
 
-    def mark_processed(self, key: str) -> str:
-        """Move ``key`` to ``processed/``; return the new key (no-op when already there)."""
+    def _move(self, source: str, target: str, if_etag: str = "") -> bool:
+        """Copy then delete (managed copy: multipart above 5 GB); False when ``if_etag`` no longer matches."""
+        client = self.store.client()
+        if if_etag:
+            head = client.head_object(Bucket=self.bucket, Key=source)
+            if head["ETag"].strip('"') != if_etag:
+                return False
+        client.copy({"Bucket": self.bucket, "Key": source}, self.bucket, target)
+        client.delete_object(Bucket=self.bucket, Key=source)
+        return True
+
+    def mark_processed(self, key: str, etag: str = "") -> str | None:
+        """Move ``key`` to ``processed/`` once published; return the new key.
+
+        No-op when it is already there. With ``etag``, only that version moves: a newer
+        upload under the same name stays in incoming/ for its own run (returns None).
+        """
         target = PROCESSED_PREFIX + relative_name(key)
         if key != target and self.store.exists(self.bucket, key):
-            self.store.move(self.bucket, key, target)
+            if not self._move(key, target, etag):
+                return None
         return target
 
-    def quarantine(self, key: str, reason: str) -> str:
-        """Move ``key`` to ``quarantine/`` and store ``reason`` next to it; return the new key."""
-        target = QUARANTINE_PREFIX + relative_name(key)
-        self.store.put_bytes(self.bucket, target + REASON_SUFFIX, reason.encode(), "text/plain")
+    def quarantine(self, key: str, reason: str, target_name: str | None = None) -> str:
+        """Move ``key`` to ``quarantine/`` and store ``reason`` next to it; return the new key.
+
+        ``target_name`` replaces the file's own name (for names that cannot be used as keys).
+        The reason is written first: a file is never in quarantine without its reason.
+        """
+        target = QUARANTINE_PREFIX + (target_name or relative_name(key))
+        text = f"{reason}\noriginal key: {key!r}\n"
+        self.store.put_bytes(self.bucket, target + REASON_SUFFIX, text.encode(), "text/plain")
         if self.store.exists(self.bucket, key):
-            self.store.move(self.bucket, key, target)
+            self._move(key, target)
         return target
 
     def drop(self, name: str, content: bytes) -> str:

@@ -6,14 +6,16 @@ import pytest
 from app.defs.landing.assets import landed_orders, warehouse_landed_orders
 from app.defs.landing.sensors import landing_zone_sensor
 from app.lib.landing_files import make_malformed_orders_csv, make_orders_csv
-from app.resources.landing_zone import REASON_SUFFIX
+from app.resources.landing_zone import REASON_SUFFIX, LandingZone
+from app.resources.warehouse import Warehouse
 
 
 @pytest.fixture
 def land(instance, s3_resources, landing_zone):
-    """Drop files, run one sensor tick, execute every run it requests; return results by file name."""
+    """Drop files, run one sensor tick, execute every run it requests (with the given resources);
+    return results by file name."""
 
-    def drop_and_run(files: dict[str, bytes]) -> dict[str, dg.ExecuteInProcessResult]:
+    def drop_and_run(files: dict[str, bytes], resources: dict | None = None) -> dict[str, dg.ExecuteInProcessResult]:
         for name, body in files.items():
             landing_zone.drop(name, body)
         with dg.build_sensor_context(instance=instance, resources={"landing_zone": landing_zone}) as context:
@@ -25,7 +27,7 @@ def land(instance, s3_resources, landing_zone):
                 [landed_orders, warehouse_landed_orders],
                 partition_key=request.partition_key,
                 run_config=request.run_config,
-                resources=s3_resources,
+                resources=resources or s3_resources,
                 instance=instance,
                 raise_on_error=False,
             )
@@ -37,6 +39,10 @@ def land(instance, s3_resources, landing_zone):
 
 def _keys(landing_zone, prefix: str) -> set[str]:
     return {o.key for o in landing_zone.store.list_objects(landing_zone.bucket, prefix)}
+
+
+def _reason(landing_zone, name: str) -> str:
+    return landing_zone.store.get_bytes(landing_zone.bucket, f"quarantine/{name}{REASON_SUFFIX}").decode()
 
 
 def test_malformed_files_are_quarantined_and_good_ones_still_load(land, landing_zone, warehouse):
@@ -66,7 +72,8 @@ def test_malformed_files_are_quarantined_and_good_ones_still_load(land, landing_
 
 
 def test_duplicate_order_ids_fail_the_blocking_check_and_skip_publishing(land, landing_zone, warehouse):
-    """A well-formed file with repeated order_ids lands, fails unique_order_ids, is not published."""
+    """A well-formed file with repeated order_ids lands, fails unique_order_ids, is not published
+    and is quarantined (not "processed") with the duplicate ids as its reason."""
     results = land({"dupes.csv": make_orders_csv(6, duplicate_order_ids=True), "clean.csv": make_orders_csv(4)})
     dupes = results["dupes.csv"]
     [check] = dupes.get_asset_check_evaluations()
@@ -75,7 +82,9 @@ def test_duplicate_order_ids_fail_the_blocking_check_and_skip_publishing(land, l
     landed = {e.asset_key.to_user_string() for e in dupes.get_asset_materialization_events()}
     assert landed == {"landed_orders"}  # warehouse_landed_orders was skipped
     assert not dupes.success  # the run fails (DagsterAssetCheckFailedError), so alerts fire
-    assert "processed/dupes.csv" in _keys(landing_zone, "processed/")
+    assert _keys(landing_zone, "processed/") == {"processed/clean.csv"}
+    assert "quarantine/dupes.csv" in _keys(landing_zone, "quarantine/")
+    assert _reason(landing_zone, "dupes.csv").startswith("duplicate order_id: 3 repeated row(s), e.g. 1, 2, 3")
     published = warehouse.query("SELECT DISTINCT source_file FROM landing.orders")
     assert published["source_file"].tolist() == ["clean.csv"]
 
@@ -93,3 +102,53 @@ def test_rerunning_a_landed_file_is_idempotent(land, instance, s3_resources, war
     )
     assert rerun.success
     assert warehouse.query("SELECT count(*) AS n FROM landing.orders")["n"][0] == 5
+
+
+def test_empty_and_oversized_files_are_quarantined_with_their_reason(land, landing_zone, s3_resources):
+    """An empty file and one over max_file_bytes (judged from its S3 size) are quarantined."""
+    small_limit = LandingZone(store=landing_zone.store, bucket=landing_zone.bucket, max_file_bytes=2_000)
+    big = make_orders_csv(200)
+    assert len(big) > small_limit.max_file_bytes
+    results = land(
+        {"empty.csv": b"", "big.csv": big, "small.csv": make_orders_csv(5)},
+        resources={**s3_resources, "landing_zone": small_limit},
+    )
+    assert not results["empty.csv"].success and not results["big.csv"].success
+    assert results["small.csv"].success
+    assert _reason(landing_zone, "empty.csv").startswith("empty file")
+    assert _reason(landing_zone, "big.csv").startswith(f"file too large: {len(big):,} bytes, over the landing limit of 2,000")
+    assert _keys(landing_zone, "incoming/") == set()
+
+
+def test_a_file_is_processed_only_after_it_is_published(land, landing_zone, instance, s3_resources, tmp_path, warehouse):
+    """The warehouse publish fails after landed_orders ran: the file stays in incoming/, not
+    processed/. A re-run of the run publishes it exactly once and only then files it."""
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("a file where the warehouse folder should be: every publish fails")
+    broken = {**s3_resources, "warehouse": Warehouse(path=str(blocker / "warehouse.duckdb"))}
+    results = land({"late.csv": make_orders_csv(7)}, resources=broken)
+    failed = results["late.csv"]
+    assert not failed.success
+    assert {e.asset_key.to_user_string() for e in failed.get_asset_materialization_events()} == {"landed_orders"}
+    assert _keys(landing_zone, "incoming/") == {"incoming/late.csv"}
+    assert _keys(landing_zone, "processed/") == set()
+
+    for _ in range(2):  # a retry after the fix, then a second (manual) re-run
+        rerun = dg.materialize(
+            [landed_orders, warehouse_landed_orders], partition_key="late.csv",
+            run_config=failed.dagster_run.run_config, resources=s3_resources, instance=instance,
+        )
+        assert rerun.success
+    assert _keys(landing_zone, "incoming/") == set()
+    assert _keys(landing_zone, "processed/") == {"processed/late.csv"}
+    assert warehouse.query("SELECT count(*) AS n FROM landing.orders")["n"][0] == 7
+
+
+def test_odd_but_valid_names_are_published_each_under_its_own_name(land, landing_zone, warehouse):
+    """Non-ASCII, case-only differences and separators land as separate partitions."""
+    names = ["zürich-订单.csv", "Case.csv", "case.csv", "a,b.csv"]
+    results = land({name: make_orders_csv(2 + i, first_order_id=100 * i) for i, name in enumerate(names)})
+    assert all(result.success for result in results.values()), results
+    published = warehouse.query("SELECT source_file, count(*) AS n FROM landing.orders GROUP BY 1")
+    assert dict(zip(published["source_file"], published["n"])) == {name: 2 + i for i, name in enumerate(names)}
+    assert _keys(landing_zone, "processed/") == {f"processed/{name}" for name in names}

@@ -1,6 +1,7 @@
 """landing_zone_sensor against a real S3 server: one run per file version, all pages."""
 
 import json
+import time
 from concurrent.futures import ThreadPoolExecutor
 
 import dagster as dg
@@ -8,6 +9,7 @@ import pytest
 
 from app.defs.landing.sensors import landing_zone_sensor
 from app.lib.landing_files import make_orders_csv
+from app.resources.landing_zone import REASON_SUFFIX
 
 MANY_FILES = 1_050  # more than one ListObjectsV2 page (1,000 keys)
 
@@ -64,3 +66,50 @@ def test_more_than_one_page_of_objects(landing_zone, evaluate):
     assert len({r.run_key for r in result.run_requests}) == MANY_FILES
     assert len(json.loads(result.cursor)) == MANY_FILES
     assert evaluate(result.cursor).run_requests == []
+
+
+def test_the_same_content_uploaded_again_is_requested_again(landing_zone, evaluate):
+    """A file landed (gone from incoming/) and then re-sent with identical bytes (same ETag)
+    gets a new run key: it is landed again instead of being skipped silently."""
+    body = make_orders_csv(5, seed=4)
+    key = landing_zone.drop("resent.csv", body)
+    first = evaluate()
+    landing_zone.mark_processed(key)  # what publishing does
+    emptied = evaluate(first.cursor)
+    assert emptied.run_requests == [] and json.loads(emptied.cursor) == {}
+
+    time.sleep(1.1)  # S3 upload times have one-second resolution
+    landing_zone.drop("resent.csv", body)
+    again = evaluate(emptied.cursor)
+    [request] = again.run_requests
+    [original] = first.run_requests
+    assert request.run_key != original.run_key
+    assert request.run_key.split("@")[1] == original.run_key.split("@")[1]  # same content (ETag)
+
+
+def test_hostile_names_never_break_a_tick(landing_zone, evaluate, instance):
+    """Names that cannot be partition keys are quarantined by the sensor, under a safe name
+    with the reason; every other file, however odd its name, is still requested."""
+    body = make_orders_csv(3)
+    hostile = ["new\nline.csv", "tab\t.csv", "dots...csv", "/".join(["x" * 60] * 4) + ".csv"]
+    odd = ["zürich-订单.csv", "Case.csv", "case.csv", "a,b.csv", "pipe|here.csv"]
+    for name in hostile + odd + ["a|b.csv"]:  # a|b.csv shares a,b.csv's lake object
+        landing_zone.drop(name, body)
+    instance.add_dynamic_partitions("landing_files", ["pipe_here.csv"])  # landed earlier
+
+    result = evaluate()
+    requested = sorted(r.partition_key for r in result.run_requests)
+    assert requested == sorted(["zürich-订单.csv", "Case.csv", "case.csv", "a,b.csv"])
+    assert sorted(json.loads(result.cursor)) == sorted(f"incoming/{n}" for n in requested)
+    assert [o.key for o in landing_zone.list_incoming()] == sorted(f"incoming/{n}" for n in requested)
+    reasons = {
+        o.key: landing_zone.store.get_bytes(landing_zone.bucket, o.key).decode()
+        for o in landing_zone.store.list_objects(landing_zone.bucket, "quarantine/")
+        if o.key.endswith(REASON_SUFFIX)
+    }
+    assert len(reasons) == 6, reasons
+    expected = ["control character '\\n'", "control character '\\t'", "'...'", "bytes long",
+                "same lake object as the already landed 'a,b.csv'", "same lake object as the already landed 'pipe_here.csv'"]
+    for fragment in expected:
+        assert any(fragment in text for text in reasons.values()), (fragment, reasons)
+    assert all("original key: 'incoming/" in text for text in reasons.values())

@@ -1,20 +1,31 @@
 """Landed orders: validate a landing file, load it to the lake, publish it to the warehouse.
 
+The file stays in ``incoming/`` until ``warehouse_landed_orders`` has published it; only
+then does it move to ``processed/``, so ``processed/`` means "published". A run that fails
+in between (S3 or warehouse outage) leaves the file in ``incoming/``, its failed run in the
+UI, and a re-run (or retry) publishes it exactly once (each file replaces its own slice).
+
 Failure modes, by design:
-- malformed file (bad header, unparseable rows): moved to ``quarantine/`` with a
-  ``.reason.txt``; the run fails (so the run-failure sensor reports it).
+- malformed file (bad header, unparseable rows, empty) or one over
+  ``LandingZone.max_file_bytes`` (judged from its S3 size, then enforced while streaming:
+  never read whole): moved to ``quarantine/`` with a ``.reason.txt``; the run fails (so
+  the run-failure sensor reports it).
 - well-formed file with duplicate order_ids: loaded to the lake, but the blocking check
-  ``landed_orders:unique_order_ids`` fails and ``warehouse_landed_orders`` is skipped.
+  ``landed_orders:unique_order_ids`` fails, ``warehouse_landed_orders`` is skipped, and the
+  file is quarantined with the duplicate ids as its reason.
 """
 
+from typing import NoReturn
+
+import botocore.exceptions
 import dagster as dg
 import pandas as pd
 
 from app.defs.landing.partitions import landing_files
-from app.lib.landing_files import MalformedFileError, parse_orders_csv
+from app.lib.landing_files import FileTooLargeError, MalformedFileError, parse_orders_csv
 from app.lib.previews import frame_metadata
 from app.owners import DATA_ENGINEERING
-from app.resources.landing_zone import LandingZone
+from app.resources.landing_zone import INCOMING_PREFIX, LandingZone
 from app.resources.warehouse import WAREHOUSE_POOL, Warehouse
 
 GROUP = "landing"
@@ -25,6 +36,12 @@ class LandingFileConfig(dg.Config):
     """Which object to land; set by landing_zone_sensor in the run config."""
 
     s3_key: str
+    etag: str = ""
+
+
+class PublishConfig(dg.Config):
+    """Which version of the file the run lands; set by landing_zone_sensor (optional)."""
+
     etag: str = ""
 
 
@@ -48,34 +65,36 @@ class LandingFileConfig(dg.Config):
 def landed_orders(
     context: dg.AssetExecutionContext, config: LandingFileConfig, landing_zone: LandingZone
 ):  # no return annotation: with check_specs Dagster would read it as a multi-output tuple
-    """Parse the file; quarantine it when malformed, else file it under processed/."""
+    """Parse the file (streamed, size-limited); quarantine it when malformed, too large or duplicated."""
     try:
-        frame = parse_orders_csv(landing_zone.read(config.s3_key))
+        frame = _parse_landing_file(landing_zone, config)
     except MalformedFileError as exc:
-        target = landing_zone.quarantine(config.s3_key, exc.reason)
-        raise dg.Failure(
-            description=f"{config.s3_key} is malformed and was quarantined: {exc.reason}",
-            metadata={"quarantined_to": dg.MetadataValue.text(target), "reason": exc.reason},
-            allow_retries=False,
-        ) from None
+        _reject(landing_zone, config.s3_key, exc.reason)
     frame = frame.assign(source_file=context.partition_key)
-    processed_key = landing_zone.mark_processed(config.s3_key)
 
     # Checked here, on the in-memory frame, so the result is available before any
     # downstream step starts (blocking=True makes Dagster skip them on failure).
     duplicated = frame["order_id"][frame["order_id"].duplicated()]
+    sample = ", ".join(map(str, duplicated.unique()[:10]))
     check = dg.AssetCheckResult(
         check_name=UNIQUE_CHECK,
         passed=duplicated.empty,
         severity=dg.AssetCheckSeverity.ERROR,
         metadata={
             "duplicate_count": dg.MetadataValue.int(len(duplicated)),
-            "sample_duplicates": dg.MetadataValue.text(", ".join(map(str, duplicated.unique()[:10]))),
+            "sample_duplicates": dg.MetadataValue.text(sample),
         },
     )
+    if not duplicated.empty:
+        # Never published, so never "processed": quarantined with the reason, visible in S3.
+        landing_zone.quarantine(
+            config.s3_key,
+            f"duplicate order_id: {len(duplicated)} repeated row(s), e.g. {sample}; "
+            f"the blocking check {UNIQUE_CHECK} failed and the file was not published",
+        )
     return dg.MaterializeResult(
         value=frame,
-        metadata=frame_metadata(frame, processed_key=dg.MetadataValue.text(processed_key)),
+        metadata=frame_metadata(frame, source_key=dg.MetadataValue.text(config.s3_key)),
         check_results=[check],
     )
 
@@ -89,13 +108,55 @@ def landed_orders(
     description="Landed orders published to the warehouse table landing.orders (one slice per file).",
 )
 def warehouse_landed_orders(
-    context: dg.AssetExecutionContext, warehouse: Warehouse, landed_orders: pd.DataFrame
+    context: dg.AssetExecutionContext,
+    config: PublishConfig,
+    warehouse: Warehouse,
+    landing_zone: LandingZone,
+    landed_orders: pd.DataFrame,
 ) -> dg.MaterializeResult:
-    """Replace this file's rows in landing.orders, so re-running a file is idempotent."""
+    """Replace this file's rows in landing.orders (idempotent re-runs), then file it as processed."""
     total = warehouse.upsert_slice("landing", "orders", landed_orders, "source_file", context.partition_key)
+    # Only now is the file published; a failure above leaves it in incoming/ for a re-run.
+    processed_key = landing_zone.mark_processed(INCOMING_PREFIX + context.partition_key, config.etag)
+    if processed_key is None:
+        context.log.warning(
+            f"{INCOMING_PREFIX}{context.partition_key} was replaced by a newer upload while this run "
+            "published the previous version; the newer one stays in incoming/ for its own run"
+        )
     return dg.MaterializeResult(
         metadata={
             "rows_from_file": dg.MetadataValue.int(len(landed_orders)),
             "table_row_count": dg.MetadataValue.int(total),
+            "processed_key": dg.MetadataValue.text(processed_key or "(newer version pending)"),
         }
+    )
+
+
+def _parse_landing_file(landing_zone: LandingZone, config: LandingFileConfig) -> pd.DataFrame:
+    """Open the object and parse it as a stream; reject it from its S3 size when too large."""
+    try:
+        opened = landing_zone.open(config.s3_key, config.etag)
+    except botocore.exceptions.ClientError as exc:
+        if exc.response["Error"]["Code"] not in ("PreconditionFailed", "412"):
+            raise
+        raise dg.Failure(
+            description=f"{config.s3_key} was replaced after this run was requested (ETag is no longer "
+            f"{config.etag}); the sensor starts a separate run for the new version",
+            allow_retries=False,
+        ) from None
+    try:
+        if opened.size > landing_zone.max_file_bytes:
+            raise FileTooLargeError(opened.size, landing_zone.max_file_bytes)
+        return parse_orders_csv(opened.body, max_bytes=landing_zone.max_file_bytes)
+    finally:
+        opened.body.close()
+
+
+def _reject(landing_zone: LandingZone, key: str, reason: str) -> NoReturn:
+    """Quarantine ``key`` with ``reason`` and fail the step (not retried: the input is bad)."""
+    target = landing_zone.quarantine(key, reason)
+    raise dg.Failure(
+        description=f"{key} was quarantined: {reason}",
+        metadata={"quarantined_to": dg.MetadataValue.text(target), "reason": reason},
+        allow_retries=False,
     )

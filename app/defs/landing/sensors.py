@@ -1,12 +1,21 @@
 """landing_zone_sensor: turns new objects under incoming/ into landing_job runs.
 
 Exactly-once, twice over:
-- the cursor maps every key under incoming/ that was already requested to its ETag
+- the cursor maps every key under incoming/ that was already requested to its version
   (keys that left incoming/ are pruned, so it stays as small as the folder);
-- every run request carries ``run_key = "<key>@<etag>"``: Dagster never launches the
-  same run key twice, even if the cursor is reset.
-A re-uploaded file (new ETag) is landed again, replacing its partition.
-Validation happens in the run, not here: sensors must stay fast, and a malformed file
+- every run request carries ``run_key = "<key>@<etag>@<upload time>"``: Dagster never
+  launches the same run key twice, even if the cursor is reset.
+A re-uploaded file is a new upload (new upload time, even with identical bytes and so the
+same ETag) and is landed again: publishing replaces the file's own slice, so that is
+idempotent, and a re-sent file never sits in incoming/ silently.
+
+Hostile input never stops the sensor:
+- a name that cannot be a partition key (control characters, ``...``, too long) or that
+  would share a lake object with another file (the lake maps unsafe characters to ``_``)
+  is quarantined here, under a safe name, with the reason;
+- an error on one object is logged and that object is retried on the next tick, while
+  every other file is still requested.
+Content is validated in the run, not here: sensors must stay fast, and a malformed file
 then fails only its own run.
 """
 
@@ -17,12 +26,52 @@ import dagster as dg
 from app.defs.landing.jobs import landing_job
 from app.defs.landing.partitions import landing_files
 from app.environment import default_automation_status
-from app.resources.landing_zone import LandingZone, relative_name
+from app.io_managers.s3_parquet import partition_path
+from app.lib.landing_files import name_problem
+from app.resources.landing_zone import LandingObject, LandingZone, relative_name, safe_quarantine_name
 
 
 def run_config_for(key: str, etag: str) -> dict:
-    """The run config that tells landed_orders which object to land."""
-    return {"ops": {"landed_orders": {"config": {"s3_key": key, "etag": etag}}}}
+    """The run config that tells the landing job which object (and which version) to land."""
+    return {
+        "ops": {
+            "landed_orders": {"config": {"s3_key": key, "etag": etag}},
+            "warehouse_landed_orders": {"config": {"etag": etag}},
+        }
+    }
+
+
+def version_of(obj: LandingObject) -> str:
+    """What makes an upload distinct: its content (ETag) and its upload time."""
+    return f"{obj.etag}@{obj.last_modified}"
+
+
+class _LakeNames:
+    """Lake object paths already taken by landing partitions, to refuse a second file on one path."""
+
+    def __init__(self, existing_partitions: list[str]):
+        self._owner = {partition_path(p, False): p for p in existing_partitions}
+
+    def conflict(self, partition_key: str) -> str | None:
+        """The other partition key already using this key's lake path, or None (then it is claimed)."""
+        path = partition_path(partition_key, False)
+        owner = self._owner.setdefault(path, partition_key)
+        return owner if owner != partition_key else None
+
+
+def _rejection(obj: LandingObject, lake: _LakeNames) -> str | None:
+    """Why this file cannot be landed under its name, or None."""
+    name = relative_name(obj.key)
+    problem = name_problem(name)
+    if problem:
+        return f"{problem}; rename the file and upload it again"
+    other = lake.conflict(name)
+    if other:
+        return (
+            f"file name {name!r} maps to the same lake object as the already landed {other!r} "
+            "(characters outside A-Za-z0-9._=- become '_'); rename the file and upload it again"
+        )
+    return None
 
 
 @dg.sensor(
@@ -33,24 +82,34 @@ def run_config_for(key: str, etag: str) -> dict:
     description="Starts one landing_job run per new or changed CSV under incoming/ in LANDING_BUCKET.",
 )
 def landing_zone_sensor(context: dg.SensorEvaluationContext, landing_zone: LandingZone) -> dg.SensorResult:
-    """List incoming/ (all pages), request a run for each object not yet seen with this ETag."""
+    """List incoming/ (all pages), request a run for each upload not seen yet; quarantine bad names."""
     seen: dict[str, str] = json.loads(context.cursor) if context.cursor else {}
-    current: dict[str, str] = {}
+    listed = list(landing_zone.list_incoming())
+    new = [obj for obj in listed if seen.get(obj.key) != version_of(obj)]
+    # Keys still in incoming/ and already requested stay in the cursor; the rest is pruned.
+    current = {obj.key: version_of(obj) for obj in listed if seen.get(obj.key) == version_of(obj)}
     run_requests: list[dg.RunRequest] = []
-    for obj in landing_zone.list_incoming():
-        current[obj.key] = obj.etag
-        if seen.get(obj.key) == obj.etag:
-            continue
-        run_requests.append(
-            dg.RunRequest(
-                run_key=f"{obj.key}@{obj.etag}",
-                partition_key=relative_name(obj.key),
-                run_config=run_config_for(obj.key, obj.etag),
-                tags={"landing/s3_key": obj.key},
+    lake = _LakeNames(context.instance.get_dynamic_partitions(landing_files.name) if new else [])
+    for obj in new:
+        try:
+            reason = _rejection(obj, lake)
+            if reason:
+                target = landing_zone.quarantine(obj.key, reason, safe_quarantine_name(relative_name(obj.key)))
+                context.log.warning(f"quarantined {obj.key!r} to {target!r}: {reason}")
+                continue
+            run_requests.append(
+                dg.RunRequest(
+                    run_key=f"{obj.key}@{version_of(obj)}",
+                    partition_key=relative_name(obj.key),
+                    run_config=run_config_for(obj.key, obj.etag),
+                    tags={"landing/s3_key": obj.key},
+                )
             )
-        )
+            current[obj.key] = version_of(obj)
+        except Exception as exc:  # noqa: BLE001 - one bad object must not stop the others
+            context.log.error(f"skipped {obj.key!r} this tick (retried next tick): {exc!r}")
     new_partitions = sorted({r.partition_key for r in run_requests})
-    context.log.info(f"{len(current)} file(s) in incoming/, {len(run_requests)} new")
+    context.log.info(f"{len(new)} new upload(s) in incoming/, {len(run_requests)} run(s) requested")
     return dg.SensorResult(
         run_requests=run_requests,
         dynamic_partitions_requests=[landing_files.build_add_request(new_partitions)] if new_partitions else [],
