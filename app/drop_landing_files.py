@@ -3,6 +3,8 @@
     python -m app.drop_landing_files valid                  # well-formed, lands and publishes
     python -m app.drop_landing_files duplicates             # well-formed, fails landed_orders:unique_order_ids
     python -m app.drop_landing_files bad_header|bad_rows    # malformed, ends up in quarantine/
+    python -m app.drop_landing_files empty                  # zero bytes, ends up in quarantine/
+    python -m app.drop_landing_files oversized              # 1 MiB over max_file_bytes (streamed up)
 
 Uses the same landing_zone resource as the sensor (PLATFORM_ENV and its S3 variables),
 so the endpoint is configured in exactly one place. Prints the object key it wrote.
@@ -10,21 +12,55 @@ so the endpoint is configured in exactly one place. Prints the object key it wro
 
 import argparse
 import datetime as dt
+import io
 
 import dagster as dg
 
 from app.environment import current_environment
 from app.lib.landing_files import make_malformed_orders_csv, make_orders_csv
 from app.resources.by_environment import landing_zone
+from app.resources.landing_zone import INCOMING_PREFIX
 
-KINDS = ("valid", "duplicates", "bad_header", "bad_rows")
+KINDS = ("valid", "duplicates", "bad_header", "bad_rows", "empty", "oversized")
 
 
 def sample_file(kind: str, rows: int) -> bytes:
-    """The bytes of one sample file of ``kind`` (see module docstring)."""
+    """The bytes of one sample file of ``kind`` (see module docstring; not ``oversized``)."""
+    if kind == "empty":
+        return b""
     if kind in ("bad_header", "bad_rows"):
         return make_malformed_orders_csv(kind)
     return make_orders_csv(rows, duplicate_order_ids=kind == "duplicates")
+
+
+class _RepeatedRows(io.RawIOBase):
+    """A valid CSV of ``size`` bytes generated on the fly: uploaded without holding it in memory."""
+
+    def __init__(self, size: int):
+        self._remaining = size
+        self._pending = make_orders_csv(1)  # header and one row, then the same row again
+        self._row = self._pending.split(b"\n", 1)[1]
+
+    def readable(self) -> bool:
+        """Always readable (io protocol)."""
+        return True
+
+    def readinto(self, buffer) -> int:
+        """Fill ``buffer`` with the next bytes of the file (0 at the end)."""
+        while len(self._pending) < len(buffer) and len(self._pending) < self._remaining:
+            self._pending += self._row * 4096
+        n = min(len(buffer), self._remaining, len(self._pending))
+        buffer[:n], self._pending = self._pending[:n], self._pending[n:]
+        self._remaining -= n
+        return n
+
+
+def drop_oversized(zone, name: str) -> str:
+    """Stream a well-formed file 1 MiB larger than the zone's ``max_file_bytes`` into incoming/."""
+    key = INCOMING_PREFIX + name
+    size = zone.max_file_bytes + 1024 * 1024
+    zone.store.client().upload_fileobj(io.BufferedReader(_RepeatedRows(size)), zone.bucket, key)
+    return key
 
 
 def main(argv: list[str] | None = None) -> str:
@@ -40,7 +76,10 @@ def main(argv: list[str] | None = None) -> str:
         zone = resources.landing_zone
         if args.ensure_bucket:
             zone.store.ensure_bucket(zone.bucket)
-        key = zone.drop(name, sample_file(args.kind, args.rows))
+        if args.kind == "oversized":
+            key = drop_oversized(zone, name)
+        else:
+            key = zone.drop(name, sample_file(args.kind, args.rows))
     print(key)
     return key
 
