@@ -219,3 +219,51 @@ def test_webserver_and_daemon_get_the_grpc_timeout(manifests):
             env = {e["name"]: e.get("value") for e in container.get("env") or []}
             seen[component] = env.get("DAGSTER_GRPC_TIMEOUT_SECONDS")
     assert seen.get("dagster-webserver") and seen.get("dagster-daemon"), seen
+
+
+# ---- the checks above can fail ------------------------------------------------------------
+
+
+def _render_instance(chart, values: dict) -> dict:
+    """The instance dagster.yaml rendered from `values`."""
+    rendered = chart.render(values, name=RELEASE, namespace=NAMESPACE, is_install=True)
+    for text in rendered.values():
+        for doc in yaml.safe_load_all(text):
+            if doc and doc["kind"] == "ConfigMap" and doc["metadata"]["name"].endswith("-instance"):
+                return yaml.safe_load(doc["data"]["dagster.yaml"])
+    raise AssertionError("no instance ConfigMap rendered")
+
+
+def test_chart_queued_coordinator_settings_conflict_with_concurrency(tmp_path, chart):
+    """Why values.yaml uses the custom coordinator type: the queued type adds a run limit."""
+    from dagster._core.errors import DagsterInvalidConfigError
+    from dagster._core.instance.config import dagster_instance_config
+
+    values = yaml.safe_load(VALUES.read_text())
+    values["dagsterDaemon"]["runCoordinator"] = {
+        "enabled": True,
+        "type": "QueuedRunCoordinator",
+        "config": {"queuedRunCoordinator": {"dequeueIntervalSeconds": 1}},
+    }
+    (tmp_path / "dagster.yaml").write_text(yaml.safe_dump(_render_instance(chart, values)))
+    with pytest.raises(DagsterInvalidConfigError, match="concurrency"):
+        dagster_instance_config(str(tmp_path))
+
+
+def test_strict_validation_catches_a_misspelled_field(chart):
+    """A typo in the values (here `valuefrom`) fails manifest validation."""
+    import kubernetes_validate
+
+    values = yaml.safe_load(VALUES.read_text())
+    entry = values["dagster-user-deployments"]["deployments"][0]["env"][0]
+    entry["valuefrom"] = entry.pop("valueFrom")
+    rendered = chart.render(values, name=RELEASE, namespace=NAMESPACE, is_install=True)
+    deployments = [
+        doc
+        for text in rendered.values()
+        for doc in yaml.safe_load_all(text)
+        if doc and doc["kind"] == "Deployment" and doc["metadata"]["labels"].get("component") == "user-deployments"
+    ]
+    assert deployments, "no user code Deployment rendered"
+    with pytest.raises(kubernetes_validate.ValidationError):
+        kubernetes_validate.validate(deployments[0], K8S_VERSION, strict=True)
