@@ -120,6 +120,8 @@ def instance_yaml(manifests) -> dict:
 
 def test_values_pass_the_charts_schema(chart, values):
     """values.schema.json of the chart accepts the project's values (typos, wrong types)."""
+    if chart.schema is None:
+        pytest.skip(f"the chart at {os.environ.get(CHART_DIR_ENV, 'the pulled chart')} has no values.schema.json")
     chart.validate_schema(values)
 
 
