@@ -426,3 +426,15 @@ def test_duckdb_overlay_mounts_the_warehouse_where_compose_does():
     claims = {v["name"]: v["persistentVolumeClaim"]["claimName"] for v in overlay["volumes"]}
     assert mounts.keys() == claims.keys(), (mounts, claims)
     assert str(Path(compose_path).parent) in mounts.values(), (compose_path, mounts)
+
+
+def test_dagster_cloud_container_context_is_valid_for_the_k8s_agent(cloud_yaml):
+    """dagster-k8s (what the Dagster+ Kubernetes agent runs) accepts each container_context."""
+    container_context = pytest.importorskip(
+        "dagster_k8s.container_context",
+        reason="dagster-k8s is not installed here: container_context unchecked (CI runs it with --with)",
+    )
+    for location in cloud_yaml["locations"]:
+        context = container_context.K8sContainerContext.create_from_config(location.get("container_context"))
+        names = {e["name"] for e in context.run_k8s_config.container_config.get("env") or []}
+        assert cloud_run_env(location) <= names, cloud_run_env(location) - names

@@ -19,6 +19,7 @@ Checked on the rendered chart:
 
 import functools
 import importlib
+import json
 import os
 from importlib.metadata import version
 from pathlib import Path
@@ -269,3 +270,23 @@ def test_strict_validation_catches_a_misspelled_field(chart):
     assert deployments, "no user code Deployment rendered"
     with pytest.raises(kubernetes_validate.ValidationError):
         kubernetes_validate.validate(deployments[0], K8S_VERSION, strict=True)
+
+
+def test_code_location_container_context_is_valid_for_dagster_k8s(manifests):
+    """DAGSTER_CONTAINER_CONTEXT (what run pods inherit) parses as a dagster-k8s container context."""
+    container_context = pytest.importorskip(
+        "dagster_k8s.container_context",
+        reason="dagster-k8s is not installed here: container context unchecked (CI runs it with --with)",
+    )
+    contexts = [
+        env["value"]
+        for doc in manifests
+        if doc["kind"] == "Deployment"
+        for container in doc["spec"]["template"]["spec"]["containers"]
+        for env in container.get("env") or []
+        if env["name"] == "DAGSTER_CONTAINER_CONTEXT"
+    ]
+    assert contexts, "no code location forwards its config to runs (includeConfigInLaunchedRuns)"
+    for text in contexts:
+        context = container_context.K8sContainerContext.create_from_config(json.loads(text))
+        assert context.run_k8s_config.container_config.get("env"), "run pods would get no env"
