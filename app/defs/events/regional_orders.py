@@ -5,7 +5,7 @@ import datetime as dt
 import dagster as dg
 import pandas as pd
 
-from app.defs.events.partitions import daily_partitions, date_region_partitions
+from app.defs.events.partitions import RANGE_IN_ONE_RUN, daily_partitions, date_region_partitions
 from app.lib.previews import frame_metadata
 from app.owners import DATA_ENGINEERING
 from app.resources.shop_source import ShopSource
@@ -18,14 +18,17 @@ GROUP = "regional"
     partitions_def=date_region_partitions,
     owners=[DATA_ENGINEERING],
     kinds={"python", "pandas"},
-    # Dev's DuckDB IO manager needs one column per partition dimension.
+    # One column per partition dimension, for both IO managers (see daily_events.py).
     metadata={"partition_expr": {"date": "order_date", "region": "region"}},
+    backfill_policy=RANGE_IN_ONE_RUN,
     description="Orders of one day in one region, as each regional shop exports them.",
 )
 def regional_orders(context: dg.AssetExecutionContext, shop: ShopSource) -> dg.MaterializeResult[pd.DataFrame]:
-    """Extract one (date, region) slice."""
-    keys = context.partition_key.keys_by_dimension
-    frame = shop.regional_orders(dt.date.fromisoformat(keys["date"]), keys["region"])
+    """Extract the run's (date, region) slices: one, or every slice of a date range."""
+    slices = [key.keys_by_dimension for key in context.partition_keys]
+    frame = pd.concat(
+        [shop.regional_orders(dt.date.fromisoformat(s["date"]), s["region"]) for s in slices], ignore_index=True
+    )
     return dg.MaterializeResult(value=frame, metadata=frame_metadata(frame))
 
 
@@ -35,6 +38,7 @@ def regional_orders(context: dg.AssetExecutionContext, shop: ShopSource) -> dg.M
     owners=[DATA_ENGINEERING],
     kinds={"python", "pandas"},
     metadata={"partition_expr": "order_date"},
+    backfill_policy=RANGE_IN_ONE_RUN,
     # One date partition downstream reads the three region partitions of that date
     # (MultiToSingleDimensionPartitionMapping is marked beta in Dagster 1.13).
     ins={
@@ -45,7 +49,7 @@ def regional_orders(context: dg.AssetExecutionContext, shop: ShopSource) -> dg.M
     description="Revenue and order count per region for one day (reads all regions of the date).",
 )
 def daily_regional_revenue(regional_orders: pd.DataFrame) -> dg.MaterializeResult[pd.DataFrame]:
-    """Sum one day's orders per region."""
+    """Sum orders per day and region (one day, or each day of a range)."""
     frame = regional_orders.groupby(["order_date", "region"], as_index=False).agg(
         orders=("order_id", "count"), revenue=("amount", "sum")
     )
