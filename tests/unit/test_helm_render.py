@@ -290,3 +290,19 @@ def test_code_location_container_context_is_valid_for_dagster_k8s(manifests):
     for text in contexts:
         context = container_context.K8sContainerContext.create_from_config(json.loads(text))
         assert context.run_k8s_config.container_config.get("env"), "run pods would get no env"
+
+
+def test_webserver_listens_where_its_probe_and_service_look(manifests):
+    """The image runs unprivileged: the webserver port is >= 1024, and probe and command agree."""
+    deployments = [
+        doc
+        for doc in manifests
+        if doc["kind"] == "Deployment"
+        and doc["spec"]["template"]["metadata"]["labels"].get("component") == "dagster-webserver"
+    ]
+    assert len(deployments) == 1, [d["metadata"]["name"] for d in deployments]
+    container = deployments[0]["spec"]["template"]["spec"]["containers"][0]
+    port = container["ports"][0]["containerPort"]
+    assert port >= 1024, f"port {port} needs root, and the image runs as an unprivileged user"
+    assert container["readinessProbe"]["httpGet"]["port"] == port
+    assert f"-p {port}" in container["command"][-1]
