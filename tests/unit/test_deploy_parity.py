@@ -35,6 +35,9 @@ DIFFERENT_BY_DESIGN = {
     # password Secret; the shared part (driver scheme, connection params) is checked apart.
     "storage": "connection comes from the chart; scheme and params checked apart",
 }
+# The chart's schema requires every tick type once retention is given per type; dagster.yaml
+# may omit one, which means Dagster's default (-1, keep forever). Filled in before comparing.
+TICK_TYPES_DEFAULT = {"skipped": -1, "success": -1, "failure": -1, "started": -1}
 # Libpq reads PGSSLMODE for the instance storage: Dagster+ hosts the storage itself.
 STORAGE_ONLY_VARS = {"PGSSLMODE"}
 
@@ -117,8 +120,13 @@ def helm_instance_settings(values: dict) -> dict:
 
 
 def compose_instance_settings(dagster_yaml: dict) -> dict:
-    """dagster.yaml without the sections that differ by design."""
-    return {k: v for k, v in dagster_yaml.items() if k not in DIFFERENT_BY_DESIGN}
+    """dagster.yaml without the sections that differ by design, tick defaults spelled out."""
+    settings = copy.deepcopy({k: v for k, v in dagster_yaml.items() if k not in DIFFERENT_BY_DESIGN})
+    for tick_retention in (settings.get("retention") or {}).values():
+        by_type = tick_retention.get("purge_after_days")
+        if isinstance(by_type, dict):
+            tick_retention["purge_after_days"] = {**TICK_TYPES_DEFAULT, **by_type}
+    return settings
 
 
 def diff(expected: Any, actual: Any, path: str = "") -> list[str]:
