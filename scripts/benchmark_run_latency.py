@@ -18,7 +18,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from platform_client import RUN_TIMES_QUERY, TERMINAL, client, query  # noqa: E402
+from platform_client import RUN_TIMES_QUERY, client, query, wait_for_runs  # noqa: E402
 
 
 def percentile(values: list[float], pct: float) -> float:
@@ -42,15 +42,9 @@ def main(argv: list[str]) -> int:
                                           tags={"platform/benchmark": "run_latency"})
         submitted[run_id] = time.time()
 
-    finished: dict[str, float] = {}
-    statuses: dict[str, str] = {}
-    deadline = time.monotonic() + args.timeout
-    while len(finished) < len(submitted) and time.monotonic() < deadline:
-        for run_id in submitted.keys() - finished.keys():
-            status = gql.get_run_status(run_id).value
-            if status in TERMINAL:
-                finished[run_id], statuses[run_id] = time.time(), status
-        time.sleep(1)
+    done = wait_for_runs(list(submitted), args.timeout)
+    finished = {run_id: at for run_id, (_, at) in done.items()}
+    statuses = {run_id: status for run_id, (status, _) in done.items()}
     wall = time.time() - burst_start
 
     failed = {r: s for r, s in statuses.items() if s != "SUCCESS"}

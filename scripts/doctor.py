@@ -86,7 +86,7 @@ def check_s3() -> list[Finding]:
     from s3_tool import s3_client
 
     endpoint = os.environ.get("S3_ENDPOINT_URL")
-    client = s3_client(connect_timeout=5, read_timeout=10, retries={"max_attempts": 1})
+    client = s3_client(max_attempts=1)
     findings = []
     for var in BUCKET_VARS:
         bucket = os.environ.get(var, "")

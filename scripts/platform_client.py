@@ -2,6 +2,10 @@
 
 Runs inside the compose network (`docker compose run --rm tools python scripts/platform_client.py ...`),
 so it needs no published port. Every command prints one JSON document on stdout.
+Only public interfaces: ``DagsterGraphQLClient`` for launching, status and reloads, and the
+query path of the ``dagster-graphql --remote`` CLI for read-only queries the client lacks.
+``TERMINAL`` and ``wait_for_runs`` are the one definition of "finished" and the one polling
+loop, shared by the benchmark and the tests.
 
     launch JOB [--config JSON] [--tag KEY=VALUE ...]   launch a job, print {"run_id": ...}
     wait RUN_ID [--timeout S]                          wait for a terminal status
@@ -20,8 +24,10 @@ import sys
 import time
 
 from dagster_graphql import DagsterGraphQLClient
+from dagster_graphql.cli import execute_query_against_remote
 
-TERMINAL = {"SUCCESS", "FAILURE", "CANCELED"}
+# Run statuses after which nothing changes any more.
+TERMINAL = frozenset({"SUCCESS", "FAILURE", "CANCELED"})
 
 RUN_QUERY = """
 query Run($runId: ID!) {
@@ -76,31 +82,54 @@ query Checks($assetKey: AssetKeyInput!, $checkName: String!, $limit: Int!) {
 """
 
 
-def client() -> DagsterGraphQLClient:
-    """A GraphQL client for the webserver named by DAGSTER_WEBSERVER_HOST (default `webserver`)."""
-    return DagsterGraphQLClient(
-        os.environ.get("DAGSTER_WEBSERVER_HOST", "webserver"),
-        port_number=int(os.environ.get("DAGSTER_WEBSERVER_INTERNAL_PORT", "3000")),
-        timeout=60,
+def _webserver() -> tuple[str, int]:
+    """Host and port of the webserver (DAGSTER_WEBSERVER_HOST / _INTERNAL_PORT; compose defaults)."""
+    return os.environ.get("DAGSTER_WEBSERVER_HOST", "webserver"), int(
+        os.environ.get("DAGSTER_WEBSERVER_INTERNAL_PORT", "3000")
     )
 
 
+def client() -> DagsterGraphQLClient:
+    """A GraphQL client for the webserver named by DAGSTER_WEBSERVER_HOST (default `webserver`)."""
+    host, port = _webserver()
+    return DagsterGraphQLClient(host, port_number=port, timeout=60)
+
+
 def query(gql: str, variables: dict) -> dict:
-    """Execute a raw GraphQL query and return its `data`."""
-    return client()._execute(gql, variables)  # noqa: SLF001 - the public client has no raw query
+    """Execute a read-only GraphQL query as `dagster-graphql --remote` does; return its `data`.
+
+    Raises:
+        RuntimeError: with the server's messages, when the response carries GraphQL errors.
+    """
+    host, port = _webserver()
+    response = execute_query_against_remote(f"http://{host}:{port}", gql, variables)
+    if response.get("errors"):
+        raise RuntimeError(f"GraphQL errors: {[e.get('message') for e in response['errors']]}")
+    return response["data"]
+
+
+def wait_for_runs(run_ids: list[str], timeout: float, interval: float = 1) -> dict[str, tuple[str, float]]:
+    """Poll runs until each reaches a TERMINAL status or `timeout` passes.
+
+    Returns run id -> (status, time.time() when it was seen terminal), for the finished runs only.
+    """
+    gql = client()
+    finished: dict[str, tuple[str, float]] = {}
+    deadline = time.monotonic() + timeout
+    while True:
+        for run_id in set(run_ids) - finished.keys():
+            status = gql.get_run_status(run_id).value
+            if status in TERMINAL:
+                finished[run_id] = (status, time.time())
+        if len(finished) == len(set(run_ids)) or time.monotonic() >= deadline:
+            return finished
+        time.sleep(interval)
 
 
 def wait_for_run(run_id: str, timeout: float, interval: float = 2) -> str | None:
-    """Poll a run until it reaches a terminal status or `timeout` passes; return its last status."""
-    gql = client()
-    deadline = time.monotonic() + timeout
-    status = None
-    while time.monotonic() < deadline:
-        status = gql.get_run_status(run_id).value
-        if status in TERMINAL:
-            break
-        time.sleep(interval)
-    return status
+    """Poll one run until it reaches a terminal status; return it, or its last status at `timeout`."""
+    finished = wait_for_runs([run_id], timeout, interval)
+    return finished[run_id][0] if run_id in finished else client().get_run_status(run_id).value
 
 
 def asset_key(text: str) -> dict:

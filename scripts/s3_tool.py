@@ -12,21 +12,21 @@ works the same on MinIO, SeaweedFS and AWS S3.
 import json
 import os
 import sys
+from pathlib import Path
 
-import boto3
-from botocore.config import Config
+# The project root, so the code location's S3 resource is importable however this file is run.
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from app.resources.s3_store import S3Store  # noqa: E402  (needs the path above)
 
 
-def s3_client(**config):
-    """boto3 S3 client on the platform's endpoint (S3_ENDPOINT_URL, AWS_* credentials and
-    region); `config` goes to botocore's Config (timeouts, retries). Exits naming
+def s3_client(max_attempts: int = 5):
+    """boto3 S3 client built exactly as the code location builds it (``S3Store``, i.e. Dagster's
+    ``S3Resource``) from S3_ENDPOINT_URL, the AWS_* credentials and region. Exits naming
     S3_ENDPOINT_URL if it is unset. Shared by every script that talks to S3."""
-    endpoint = os.environ.get("S3_ENDPOINT_URL")
-    if not endpoint:
+    if not os.environ.get("S3_ENDPOINT_URL"):
         sys.exit("S3_ENDPOINT_URL is not set")
-    return boto3.client(
-        "s3", endpoint_url=endpoint, region_name=os.environ.get("AWS_REGION") or "us-east-1", config=Config(**config)
-    )
+    return S3Store.from_environment(max_attempts=max_attempts).client()
 
 
 def main(argv: list[str]) -> int:

@@ -11,13 +11,12 @@ from app.environment import DEV_DATA_DIR, Environment, current_environment, env_
 from app.io_managers.s3_parquet import S3ParquetIOManager
 from app.resources.failure_alerts import FailureAlerts
 from app.resources.landing_zone import LandingZone
-from app.resources.s3_store import S3Store
+from app.resources.s3_store import DEFAULT_AWS_REGION, S3Store
 from app.resources.shop_source import ShopSource
 from app.resources.warehouse import Warehouse
 from app.resources.warehouse_backend import warehouse_resources
 
 DEFAULT_ORDERS_ROW_COUNT = 1000
-DEFAULT_AWS_REGION = "us-east-1"
 
 
 def s3_store(environment: Environment) -> S3Store:

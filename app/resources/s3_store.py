@@ -1,13 +1,20 @@
-"""S3-compatible object storage (AWS S3, SeaweedFS, MinIO...) behind one small resource."""
+"""S3-compatible object storage (AWS S3, SeaweedFS, MinIO...): Dagster's ``S3Resource`` plus helpers.
 
+``S3Store`` *is* ``dagster_aws.s3.S3Resource`` (same fields, same ``get_client()``), so the
+endpoint, credentials and region are configured the way Dagster users know, in one place.
+With a custom ``endpoint_url`` boto3 addresses buckets path-style (``http://host:9000/bucket``),
+which every S3 stand-in accepts; without one it talks to AWS S3 as usual.
+``scripts/s3_tool.py`` builds its client from the same resource.
+"""
+
+import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-import boto3
-import dagster as dg
-import pyarrow.fs as pafs
-from botocore.config import Config
+from dagster_aws.s3 import S3Resource
 from pydantic import PrivateAttr
+
+DEFAULT_AWS_REGION = "us-east-1"
 
 
 @dataclass(frozen=True)
@@ -19,7 +26,7 @@ class S3Object:
     size: int
 
 
-class S3Store(dg.ConfigurableResource):
+class S3Store(S3Resource):
     """Connection to S3-compatible storage; the one place the endpoint is configured.
 
     The IO manager, the landing zone and the sensor all use this resource, so an
@@ -27,12 +34,23 @@ class S3Store(dg.ConfigurableResource):
     ``endpoint_url`` means real AWS S3.
     """
 
-    endpoint_url: str | None = None
-    aws_access_key_id: str | None = None
-    aws_secret_access_key: str | None = None
-    region_name: str = "us-east-1"
+    region_name: str = DEFAULT_AWS_REGION
 
     _client = PrivateAttr(default=None)
+
+    @classmethod
+    def from_environment(cls, **overrides) -> "S3Store":
+        """The store configured by S3_ENDPOINT_URL, AWS_* credentials and AWS_REGION (for scripts).
+
+        Dagster resources resolve ``dg.EnvVar``s instead; this is the same resource outside a run.
+        """
+        return cls(
+            endpoint_url=os.environ.get("S3_ENDPOINT_URL") or None,
+            aws_access_key_id=os.environ.get("AWS_ACCESS_KEY_ID") or None,
+            aws_secret_access_key=os.environ.get("AWS_SECRET_ACCESS_KEY") or None,
+            region_name=os.environ.get("AWS_REGION") or DEFAULT_AWS_REGION,
+            **overrides,
+        )
 
     @property
     def endpoint(self) -> str | None:
@@ -40,21 +58,15 @@ class S3Store(dg.ConfigurableResource):
         return self.endpoint_url or None
 
     def client(self):
-        """A boto3 S3 client (created once per resource instance)."""
+        """The boto3 S3 client of ``S3Resource.get_client()`` (created once per resource instance)."""
         if self._client is None:
-            self._client = boto3.client(
-                "s3",
-                endpoint_url=self.endpoint,
-                aws_access_key_id=self.aws_access_key_id,
-                aws_secret_access_key=self.aws_secret_access_key,
-                region_name=self.region_name,
-                # Path-style works with every S3 stand-in; AWS still accepts it.
-                config=Config(s3={"addressing_style": "path"}, retries={"mode": "standard"}),
-            )
+            self._client = self.get_client()
         return self._client
 
-    def filesystem(self) -> pafs.S3FileSystem:
-        """A pyarrow filesystem on the same endpoint (Parquet I/O without DuckDB httpfs)."""
+    def filesystem(self):
+        """A ``pyarrow.fs.S3FileSystem`` on the same endpoint (Parquet I/O without DuckDB httpfs)."""
+        import pyarrow.fs as pafs
+
         endpoint = self.endpoint
         scheme = "https"
         if endpoint and "://" in endpoint:
@@ -101,8 +113,21 @@ class S3Store(dg.ConfigurableResource):
         )
         self.client().delete_object(Bucket=bucket, Key=source_key)
 
-    def ensure_bucket(self, bucket: str) -> None:
-        """Create ``bucket`` unless it exists (used by tests and the setup scripts)."""
-        existing = {b["Name"] for b in self.client().list_buckets().get("Buckets", [])}
-        if bucket not in existing:
-            self.client().create_bucket(Bucket=bucket)
+    def ensure_bucket(self, bucket: str) -> str:
+        """Create ``bucket`` unless it exists; return ``"created"`` or ``"exists"``.
+
+        Used by ``scripts/create_buckets.py``, the sample-file dropper and the tests.
+        """
+        client = self.client()
+        try:
+            client.head_bucket(Bucket=bucket)
+            return "exists"
+        except client.exceptions.ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") not in ("404", "NoSuchBucket", "NotFound"):
+                raise
+        # us-east-1 rejects an explicit LocationConstraint; every other region needs one.
+        location = {} if self.region_name == DEFAULT_AWS_REGION else {
+            "CreateBucketConfiguration": {"LocationConstraint": self.region_name}
+        }
+        client.create_bucket(Bucket=bucket, **location)
+        return "created"

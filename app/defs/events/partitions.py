@@ -17,7 +17,7 @@ date_region_partitions = dg.MultiPartitionsDefinition({"date": daily_partitions,
 
 # A date range is one run (`dagster asset materialize --partition-range A...B`, or a backfill
 # from the UI): one process and one code load instead of one run per day. The IO managers
-# split and read ranges by each asset's partition_expr.
+# split and read ranges by each asset's partition_expr. (`backfill_policy=` is beta in 1.13.)
 RANGE_IN_ONE_RUN = dg.BackfillPolicy.single_run()
 
 
