@@ -5,14 +5,20 @@ test, and torn down at the end. When a stack test fails, the logs of every servi
 printed. Which env files drive compose is set by STACK_ENV_FILES (default: the local
 template plus env/ci.env; .ci/run adds env/standins.env to use locally built images).
 
+STACK_KEEP=1 leaves the stack running afterwards; STACK_REUSE=1 then reuses it as it is
+(for iterating on a test; a rebuild of the image is up to you).
+
 Without a Docker engine these tests are skipped with that reason, unless REQUIRE_STACK=1
 (set by .ci/run), where a missing engine is a failure: CI must never pass silently.
 """
 
+import contextlib
 import json
 import os
 import shlex
+import signal
 import subprocess
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -88,10 +94,20 @@ class Stack:
             )
         return result.stdout
 
-    def client(self, *args: str, timeout: float = 600) -> object:
-        """scripts/platform_client.py in the tools container; returns its parsed JSON."""
-        out = self.tool("python", "scripts/platform_client.py", *args, timeout=timeout)
-        return json.loads(out.strip().splitlines()[-1])
+    def client(self, *args: str, timeout: float = 600, attempts: int = 3) -> object:
+        """scripts/platform_client.py in the tools container; returns its parsed JSON.
+
+        A failed GraphQL request is tried again (`attempts` in all, 10 s apart): right after a
+        fault the webserver may answer one request per storage with HTTP 500, by design of
+        the stale-connection recovery, and a test polling through that must not die on it."""
+        for attempt in range(1, attempts + 1):
+            try:
+                out = self.tool("python", "scripts/platform_client.py", *args, timeout=timeout)
+                return json.loads(out.strip().splitlines()[-1])
+            except AssertionError:
+                if attempt == attempts:
+                    raise
+                time.sleep(10)
 
     def launch_and_wait(self, job: str, *, config: dict | None = None, timeout: float = 420) -> dict:
         """Launch `job` through GraphQL and wait for a terminal status; return the run."""
@@ -99,6 +115,78 @@ class Stack:
         waited = self.client("wait", launched["run_id"], "--timeout", str(timeout), timeout=timeout + 120)
         assert waited["terminal"], f"run {launched['run_id']} of {job} not finished after {timeout}s: {waited}"
         return self.client("run", launched["run_id"])
+
+    def launch(self, job: str, *, config: dict | None = None, tags: dict[str, str] | None = None) -> str:
+        """Launch `job` through GraphQL (queued by the daemon); return the run id."""
+        tag_args = [arg for key, value in (tags or {}).items() for arg in ("--tag", f"{key}={value}")]
+        return self.client("launch", job, "--config", json.dumps(config or {}), *tag_args)["run_id"]
+
+    def wait_run(self, run_id: str, timeout: float) -> dict:
+        """Wait (bounded) for a terminal status; return the run's details."""
+        waited = self.client("wait", run_id, "--timeout", str(timeout), timeout=timeout + 120)
+        assert waited["terminal"], f"run {run_id} not finished after {timeout}s: {waited}"
+        return self.client("run", run_id)
+
+    @staticmethod
+    def tags_of(run: dict) -> dict[str, str]:
+        """A run's tags as a mapping."""
+        return run_tags(run)
+
+    def started_container(self, run_id: str, timeout: float = 300) -> str:
+        """Wait until the run is STARTED in its container; return the container id."""
+        def check():
+            run = self.client("run", run_id)
+            assert run["status"] in ("QUEUED", "NOT_STARTED", "STARTING", "STARTED"), run
+            tags = run_tags(run)
+            return tags.get("docker/container_id") if run["status"] == "STARTED" else None
+        return poll_until(check, timeout, f"run {run_id} to start", interval=2)
+
+    @contextlib.contextmanager
+    def warehouse_lock(self, max_seconds: float = 600):
+        """Hold the DuckDB warehouse file's write lock from a tools container (as a BI tool or a
+        stuck writer would): every warehouse write fails while the block runs. Released at the
+        end of the block (or after `max_seconds` at the latest, so it can never outlive a test)."""
+        code = (
+            "import duckdb, os, sys, threading\n"
+            "c = duckdb.connect(os.environ['WAREHOUSE_DUCKDB_PATH'])\n"
+            f"threading.Timer({max_seconds}, lambda: os._exit(0)).start()\n"
+            "print('locked', flush=True)\n"
+            "sys.stdin.read()\n"
+            "os._exit(0)\n"
+        )
+        proc = subprocess.Popen(
+            self.compose_cmd("run", "--rm", "--no-deps", "-T", "tools", "python", "-c", code),
+            cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        )
+        try:
+            line = proc.stdout.readline()  # bounded: the holder exits after max_seconds
+            assert line.strip() == "locked", f"could not lock the warehouse: {line!r}"
+            yield
+        finally:
+            proc.stdin.close()  # EOF: the holder exits and its container is removed
+            try:
+                proc.wait(timeout=120)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+
+    def warehouse_rows(self, source_file: str) -> int:
+        """Rows of one landing file in the warehouse table landing.orders (read-only)."""
+        code = (
+            "import duckdb, os, sys\n"
+            "c = duckdb.connect(os.environ['WAREHOUSE_DUCKDB_PATH'], read_only=True)\n"
+            "print(c.execute('SELECT count(*) FROM landing.orders WHERE source_file = ?', [sys.argv[1]]).fetchone()[0])\n"
+        )
+        return int(self.tool("python", "-c", code, source_file).strip().splitlines()[-1])
+
+    def drop_files(self, files: list[tuple[str, str]]) -> None:
+        """Upload landing files with the app's own drop tool, in one tools container:
+        (kind, name) pairs, kinds as in `python -m app.drop_landing_files --help`."""
+        script = "import json, sys\nfrom app.drop_landing_files import main\nfor kind, name in json.loads(sys.argv[1]):\n    main([kind, '--name', name])\n"
+        self.tool("python", "-c", script, json.dumps(files))
+
+    def landing_runs(self, name: str) -> list[dict]:
+        """landing_job runs for incoming/<name>, newest first."""
+        return self.client("runs", "--job", "landing_job", "--tag", f"landing/s3_key=incoming/{name}")
 
     def s3_keys(self, bucket: str, prefix: str = "") -> list[str]:
         """Keys in a bucket of the stack's S3 server."""
@@ -131,17 +219,22 @@ class Stack:
         return time.monotonic() - start
 
     def down(self, *, volumes: bool) -> None:
-        """Stop the stack; with `volumes`, also delete its data and the run containers."""
-        self.compose("--profile", "*", "down", "--remove-orphans", *(["-v"] if volumes else []), check=False)
+        """Stop the stack; with `volumes`, also delete its data and the run containers.
+
+        Run containers go first: while one exists (even exited) it holds the network and the
+        warehouse volume, and `down -v` would leave both behind (as scripts/reset does it).
+        """
         if volumes:
             self.remove_run_containers()
+        self.compose("--profile", "*", "down", "--remove-orphans", *(["-v"] if volumes else []),
+                     check=False, timeout=600)
 
     def run_containers(self) -> list[str]:
         """IDs of the run containers DockerRunLauncher started on this stack's network."""
         out = subprocess.run(
             ["docker", "ps", "-aq", "--filter", "label=io.dagster-platform.role=run",
              "--filter", f"network={self.env['DAGSTER_NETWORK']}"],
-            capture_output=True, text=True, check=True,
+            capture_output=True, text=True, check=True, timeout=60,
         ).stdout
         return out.split()
 
@@ -149,17 +242,109 @@ class Stack:
         """Remove this stack's run containers (labelled, on its network)."""
         ids = self.run_containers()
         if ids:
-            subprocess.run(["docker", "rm", "-f", *ids], capture_output=True)
+            subprocess.run(["docker", "rm", "-f", *ids], capture_output=True, timeout=300)
+
+    def container_id(self, service: str) -> str:
+        """The container of a running compose service."""
+        cid = self.compose("ps", "-q", service, timeout=60).stdout.strip()
+        assert cid, f"service {service} has no running container"
+        return cid
+
+    def crash(self, service: str) -> str:
+        """Kill the service's main process with SIGKILL from the host, as a crash (OOM, segfault)
+        would. Unlike `docker kill` (a manual stop), this lets `restart: unless-stopped` restart
+        it. Returns the killed container's id."""
+        cid = self.container_id(service)
+        pid = int(docker("inspect", "-f", "{{.State.Pid}}", cid).stdout.strip())
+        assert pid > 0, f"{service} is not running"
+        os.kill(pid, signal.SIGKILL)
+        return cid
+
+    def health(self, service: str) -> str:
+        """`healthy`, `starting`, `unhealthy`, or the container state when it has no healthcheck."""
+        cid = self.compose("ps", "-aq", service, timeout=60).stdout.strip()
+        if not cid:
+            return "missing"
+        fmt = "{{if .State.Health}}{{.State.Health.Status}}{{else}}{{.State.Status}}{{end}}"
+        return docker("inspect", "-f", fmt, cid, check=False).stdout.strip()
+
+    def wait_healthy(self, *services: str, timeout: float = 300) -> None:
+        """Wait (bounded) until every service reports healthy."""
+        poll_until(lambda: all(self.health(s) == "healthy" for s in services), timeout,
+                   f"{', '.join(services)} to be healthy", interval=3)
 
     def dump_logs(self) -> None:
         """Print the state and the recent logs of every service (and of run containers)."""
         print("\n===== docker compose ps =====")
-        print(self.compose("ps", "-a", check=False).stdout)
+        print(self.compose("ps", "-a", check=False, timeout=60).stdout)
         print("===== docker compose logs (last 200 lines per service) =====")
-        print(self.compose("logs", "--no-color", "--tail", "200", check=False).stdout)
+        print(self.compose("logs", "--no-color", "--tail", "200", check=False, timeout=120).stdout)
         for cid in self.run_containers():
-            logs = subprocess.run(["docker", "logs", "--tail", "100", cid], capture_output=True, text=True)
+            logs = docker("logs", "--tail", "100", cid, check=False)
             print(f"===== run container {cid} =====\n{logs.stdout}{logs.stderr}")
+
+
+def run_tags(run: dict) -> dict[str, str]:
+    """A run's tags as a mapping."""
+    return {t["key"]: t["value"] for t in run["tags"]}
+
+
+class RunSampler:
+    """Samples, in a background thread, how many runs are active (as the run queue counts them) in
+    Postgres: all of them, and those carrying a tag. Run limits are asserted from the peaks."""
+
+    def __init__(self, stack: "Stack", tag_key: str, tag_value: str | None = None, interval: float = 1.0):
+        self.stack, self.interval = stack, interval
+        tag_match = f"t.key = '{tag_key}'" + (f" AND t.value = '{tag_value}'" if tag_value else "")
+        self.sql = (
+            "SELECT count(*) FILTER (WHERE r.status IN ('STARTING','STARTED','CANCELING')), "
+            "count(*) FILTER (WHERE r.status IN ('STARTING','STARTED','CANCELING') AND t.run_id IS NOT NULL), "
+            "count(*) FILTER (WHERE r.status = 'QUEUED' AND t.run_id IS NOT NULL) "
+            f"FROM runs r LEFT JOIN run_tags t ON t.run_id = r.run_id AND {tag_match}"
+        )
+        self.samples: list[tuple[int, int, int]] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, daemon=True)
+
+    def _loop(self) -> None:
+        while not self._stop.is_set():
+            try:
+                out = self.stack.psql(self.sql)
+                self.samples.append(tuple(int(x) for x in out.split("|")))
+            except (AssertionError, subprocess.TimeoutExpired, ValueError):
+                pass  # a missed sample is fine; the peak comes from the others
+            self._stop.wait(self.interval)
+
+    def __enter__(self) -> "RunSampler":
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        self._thread.join(timeout=120)
+
+    @property
+    def peak_running(self) -> int:
+        """Most runs in progress at once."""
+        return max((s[0] for s in self.samples), default=0)
+
+    @property
+    def peak_tagged(self) -> int:
+        """Most tagged runs in progress at once."""
+        return max((s[1] for s in self.samples), default=0)
+
+    @property
+    def tagged_held_back(self) -> bool:
+        """True when, at some sample, tagged runs waited in the queue while others ran."""
+        return any(s[2] > 0 and s[1] > 0 for s in self.samples)
+
+
+def docker(*args: str, check: bool = True, timeout: float = 120) -> subprocess.CompletedProcess:
+    """Run a `docker` command with a timeout (a hung engine must not hang the suite)."""
+    result = subprocess.run(["docker", *args], capture_output=True, text=True, timeout=timeout)
+    if check and result.returncode != 0:
+        raise AssertionError(f"`docker {shlex.join(args)}` exited {result.returncode}: {result.stderr[-2000:]}")
+    return result
 
 
 def poll_until(predicate, timeout: float, what: str, interval: float = 5):
@@ -179,6 +364,22 @@ def wait_for():
     return poll_until
 
 
+@pytest.fixture
+def run_sampler(stack):
+    """`run_sampler(tag_key, tag_value=None)`: a RunSampler context manager on the stack."""
+    return lambda tag_key, tag_value=None: RunSampler(stack, tag_key, tag_value)
+
+
+def pytest_configure(config):
+    """Register the `disruptive` marker (tests that stop or crash services)."""
+    config.addinivalue_line("markers", "disruptive: stack tests that crash or stop services; run last")
+
+
+def pytest_collection_modifyitems(items):
+    """Run disruptive stack tests after all others, so a slow recovery cannot affect them."""
+    items.sort(key=lambda item: item.get_closest_marker("disruptive") is not None)
+
+
 def pytest_runtest_makereport(item, call):
     """Remember failing stack tests so the session fixture can print service logs."""
     if call.excinfo is not None and "stack" in item.keywords:
@@ -194,6 +395,10 @@ def stack(request) -> Stack:
         pytest.skip("no Docker engine answers `docker info`; the stack tier needs one (REQUIRE_STACK=1 makes this fail)")
     env_files = [ROOT / p for p in os.environ.get("STACK_ENV_FILES", DEFAULT_ENV_FILES).split()]
     stack = Stack(env_files=env_files, env=read_env_files(env_files))
+    if os.environ.get("STACK_REUSE") == "1" and stack.health("webserver") == "healthy":
+        # Development only: iterate on tests against a stack left running by STACK_KEEP=1.
+        yield stack
+        return
     stack.down(volumes=True)
     build_start = time.monotonic()
     stack.compose("build", timeout=1800)

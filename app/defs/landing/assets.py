@@ -10,6 +10,8 @@ Failure modes, by design:
   ``LandingZone.max_file_bytes`` (judged from its S3 size, then enforced while streaming:
   never read whole): moved to ``quarantine/`` with a ``.reason.txt``; the run fails (so
   the run-failure sensor reports it).
+- S3 unreachable while reading the file: the step is retried (RetryRequested, 4 times,
+  15 s apart) with an error naming the S3 endpoint; the file stays in incoming/.
 - well-formed file with duplicate order_ids: loaded to the lake, but the blocking check
   ``landed_orders:unique_order_ids`` fails, ``warehouse_landed_orders`` is skipped, and the
   file is quarantined with the duplicate ids as its reason.
@@ -30,6 +32,19 @@ from app.resources.warehouse import WAREHOUSE_POOL, Warehouse
 
 GROUP = "landing"
 UNIQUE_CHECK = "unique_order_ids"
+# Connection-level S3 errors (endpoint down, DNS, timeouts): worth retrying, unlike bad input.
+S3_UNREACHABLE = (
+    botocore.exceptions.EndpointConnectionError,
+    botocore.exceptions.ConnectTimeoutError,
+    botocore.exceptions.ReadTimeoutError,
+    botocore.exceptions.ConnectionClosedError,
+)
+S3_RETRIES = 4
+S3_RETRY_SECONDS = 15
+
+
+class S3UnavailableError(ConnectionError):
+    """S3 could not be reached (not a problem of the file): the step is retried."""
 
 
 class LandingFileConfig(dg.Config):
@@ -70,6 +85,13 @@ def landed_orders(
         frame = _parse_landing_file(landing_zone, config)
     except MalformedFileError as exc:
         _reject(landing_zone, config.s3_key, exc.reason)
+    except S3_UNREACHABLE as exc:
+        # A transient outage is not bad input: the file stays in incoming/ and the step tries
+        # again (run_retries only retries crashed runs, never step failures).
+        endpoint = landing_zone.store.endpoint or "AWS S3"
+        raise dg.RetryRequested(max_retries=S3_RETRIES, seconds_to_wait=S3_RETRY_SECONDS) from S3UnavailableError(
+            f"S3 unreachable at {endpoint} while reading s3://{landing_zone.bucket}/{config.s3_key}: {exc}"
+        )
     frame = frame.assign(source_file=context.partition_key)
 
     # Checked here, on the in-memory frame, so the result is available before any
