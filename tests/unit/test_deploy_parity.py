@@ -129,21 +129,21 @@ def compose_instance_settings(dagster_yaml: dict) -> dict:
     return settings
 
 
-def diff(expected: Any, actual: Any, path: str = "") -> list[str]:
+def diff(expected: Any, actual: Any, path: str = "", other: str = "values.yaml") -> list[str]:
     """Human-readable differences between two parsed YAML trees, one line per path."""
     if isinstance(expected, dict) and isinstance(actual, dict):
         lines = []
         for key in sorted(set(expected) | set(actual), key=str):
             where = f"{path}.{key}" if path else str(key)
             if key not in actual:
-                lines.append(f"{where}: {expected[key]!r} in dagster.yaml, missing in the other file")
+                lines.append(f"{where}: {expected[key]!r} in dagster.yaml, missing in {other}")
             elif key not in expected:
-                lines.append(f"{where}: {actual[key]!r} in the other file, missing in dagster.yaml")
+                lines.append(f"{where}: {actual[key]!r} in {other}, missing in dagster.yaml")
             else:
-                lines.extend(diff(expected[key], actual[key], where))
+                lines.extend(diff(expected[key], actual[key], where, other))
         return lines
     if expected != actual:
-        return [f"{path}: dagster.yaml has {expected!r}, the other file {actual!r}"]
+        return [f"{path}: dagster.yaml has {expected!r}, {other} has {actual!r}"]
     return []
 
 
