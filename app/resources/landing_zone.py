@@ -114,9 +114,8 @@ class LandingZone(dg.ConfigurableResource):
         upload under the same name stays in incoming/ for its own run (returns None).
         """
         target = PROCESSED_PREFIX + relative_name(key)
-        if key != target and self.store.exists(self.bucket, key):
-            if not self._move(key, target, etag):
-                return None
+        if key != target and self.store.exists(self.bucket, key) and not self._move(key, target, etag):
+            return None
         return target
 
     def quarantine(self, key: str, reason: str, target_name: str | None = None) -> str:

@@ -22,6 +22,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Self
 
 import pytest
 
@@ -32,7 +33,7 @@ DEFAULT_ENV_FILES = ".env.example env/ci.env"
 def docker_engine_available() -> bool:
     """True when `docker info` reaches an engine."""
     try:
-        return subprocess.run(["docker", "info"], capture_output=True, timeout=30).returncode == 0
+        return subprocess.run(["docker", "info"], capture_output=True, timeout=30, check=False).returncode == 0
     except (FileNotFoundError, subprocess.TimeoutExpired):
         return False
 
@@ -67,7 +68,7 @@ class Stack:
     def compose(self, *args: str, check: bool = True, timeout: float = 900) -> subprocess.CompletedProcess:
         """Run a compose command in the project root and capture its output."""
         result = subprocess.run(
-            self.compose_cmd(*args), cwd=ROOT, capture_output=True, text=True, timeout=timeout
+            self.compose_cmd(*args), cwd=ROOT, capture_output=True, text=True, timeout=timeout, check=False
         )
         if check and result.returncode != 0:
             raise AssertionError(
@@ -82,7 +83,7 @@ class Stack:
         """Run a command in a one-off `tools` container on the compose network."""
         overrides = [f"--env={key}={value}" for key, value in (env or {}).items()]
         cmd = self.compose_cmd("run", "--rm", "--no-deps", "-T", *overrides, "tools", *args)
-        return subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, input=stdin, timeout=timeout)
+        return subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, input=stdin, timeout=timeout, check=False)
 
     def tool(self, *args: str, stdin: str | None = None, timeout: float = 600) -> str:
         """Like `tool_result`, but fail unless the command exits 0; return its stdout."""
@@ -242,7 +243,7 @@ class Stack:
         """Remove this stack's run containers (labelled, on its network)."""
         ids = self.run_containers()
         if ids:
-            subprocess.run(["docker", "rm", "-f", *ids], capture_output=True, timeout=300)
+            subprocess.run(["docker", "rm", "-f", *ids], capture_output=True, timeout=300, check=False)
 
     def container_id(self, service: str) -> str:
         """The container of a running compose service."""
@@ -315,7 +316,7 @@ class RunSampler:
                 pass  # a missed sample is fine; the peak comes from the others
             self._stop.wait(self.interval)
 
-    def __enter__(self) -> "RunSampler":
+    def __enter__(self) -> Self:
         self._thread.start()
         return self
 
@@ -341,7 +342,7 @@ class RunSampler:
 
 def docker(*args: str, check: bool = True, timeout: float = 120) -> subprocess.CompletedProcess:
     """Run a `docker` command with a timeout (a hung engine must not hang the suite)."""
-    result = subprocess.run(["docker", *args], capture_output=True, text=True, timeout=timeout)
+    result = subprocess.run(["docker", *args], capture_output=True, text=True, timeout=timeout, check=False)
     if check and result.returncode != 0:
         raise AssertionError(f"`docker {shlex.join(args)}` exited {result.returncode}: {result.stderr[-2000:]}")
     return result

@@ -158,7 +158,7 @@ def test_odd_but_valid_names_are_published_each_under_its_own_name(land, landing
 def test_an_unreachable_s3_is_retried_with_an_error_naming_it(instance, landing_zone, monkeypatch):
     """Reading the file while S3 is down requests a step retry (not a quarantine: the file is
     fine) and the error names the S3 endpoint; the file is untouched."""
-    import app.defs.landing.assets as assets
+    from app.defs.landing import assets
 
     monkeypatch.setattr(assets, "S3_RETRIES", 1)
     monkeypatch.setattr(assets, "S3_RETRY_SECONDS", 0)

@@ -24,7 +24,11 @@ import dagster as dg
 import pandas as pd
 
 from app.defs.landing.partitions import landing_files
-from app.lib.landing_files import FileTooLargeError, MalformedFileError, parse_orders_csv
+from app.lib.landing_files import (
+    FileTooLargeError,
+    MalformedFileError,
+    parse_orders_csv,
+)
 from app.lib.previews import frame_metadata
 from app.owners import DATA_ENGINEERING
 from app.resources.landing_zone import INCOMING_PREFIX, LandingZone

@@ -28,7 +28,12 @@ from app.defs.landing.partitions import landing_files
 from app.environment import default_automation_status
 from app.io_managers.s3_parquet import partition_path
 from app.lib.landing_files import name_problem
-from app.resources.landing_zone import LandingObject, LandingZone, relative_name, safe_quarantine_name
+from app.resources.landing_zone import (
+    LandingObject,
+    LandingZone,
+    relative_name,
+    safe_quarantine_name,
+)
 
 
 def run_config_for(key: str, etag: str) -> dict:
