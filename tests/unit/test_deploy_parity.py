@@ -450,3 +450,17 @@ def test_dagster_cloud_container_context_is_valid_for_the_k8s_agent(cloud_yaml):
         context = container_context.K8sContainerContext.create_from_config(location.get("container_context"))
         names = {e["name"] for e in context.run_k8s_config.container_config.get("env") or []}
         assert cloud_run_env(location) <= names, cloud_run_env(location) - names
+
+
+def test_readme_creates_every_required_key(helm_values):
+    """deploy/helm/README.md's `kubectl create` commands provide every non-optional key ref."""
+    readme = (HELM_VALUES.parent / "README.md").read_text()
+    provided = set(re.findall(r"--from-(?:literal|file)=([A-Z][A-Z0-9_]+)=", readme))
+    required = {
+        ref["key"]
+        for entry in helm_values["dagster-user-deployments"]["deployments"][0]["env"]
+        for ref in (entry.get("valueFrom") or {}).values()
+        if not ref.get("optional") and ref["name"] != helm_values["global"]["postgresqlSecretName"]
+    }
+    assert required, "no required ConfigMap/Secret keys found - has the env list changed shape?"
+    assert not required - provided, f"README never creates {sorted(required - provided)}"
