@@ -26,8 +26,11 @@ class Environment(enum.Enum):
     PROD = "prod"  # real object storage, real secrets
 
     @property
-    def uses_s3(self) -> bool:
-        """True where the data lake and landing zone live in (S3-compatible) object storage."""
+    def runs_on_services(self) -> bool:
+        """True where the platform's services exist (S3 lake, Postgres); False only in embedded dev.
+
+        (The landing zone is in S3 everywhere, dev included.)
+        """
         return self is not Environment.DEV
 
 
@@ -71,7 +74,7 @@ def default_automation_status() -> dg.DefaultSensorStatus:
     In dev there is no object storage to watch, and a laptop should not start doing
     work on its own; `dagster sensor start` or the UI toggle switches them on.
     """
-    if current_environment().uses_s3:
+    if current_environment().runs_on_services:
         return dg.DefaultSensorStatus.RUNNING
     return dg.DefaultSensorStatus.STOPPED
 

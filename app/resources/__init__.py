@@ -1,1 +1,1 @@
-"""Dagster resource classes. They are bound to keys per environment in ``app/defs/resources.py``."""
+"""Dagster resource classes. They are bound to keys per environment in ``app/defs/environment_resources.py`` (from ``by_environment.py``)."""

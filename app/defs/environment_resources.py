@@ -1,4 +1,4 @@
-"""Binds the resources of the current environment (PLATFORM_ENV) to their keys."""
+"""Binds the resources of the current environment (PLATFORM_ENV) to their keys; the classes live in app/resources/."""
 
 import dagster as dg
 
