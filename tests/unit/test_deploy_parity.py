@@ -348,7 +348,11 @@ def _mutations():
             lambda d: d.setdefault("run_coordinator", {}).setdefault("config", {}).update(dequeue_interval_seconds=7),
         ),
         ("dagster.yaml", "forwarded env var", lambda d: d["run_launcher"]["config"]["env_vars"].append("NEW_VAR")),
-        ("dagster.yaml", "storage scheme", lambda d: set_path(d, ["storage", "postgres", "postgres_db", "scheme"], "x")),
+        (
+            "dagster.yaml",
+            "storage scheme",
+            lambda d: set_path(d, ["storage", "postgres", "postgres_db", "scheme"], "x"),
+        ),
         ("values.yaml", "tag limit", lambda v: set_path(v, ["concurrency", "runs", "tagConcurrencyLimits"], [])),
         ("values.yaml", "pool default", lambda v: set_path(v, ["concurrency", "pools", "defaultLimit"], 3)),
         ("values.yaml", "retries", lambda v: v["dagsterDaemon"]["runRetries"].pop("maxRetries")),

@@ -112,9 +112,7 @@ def manifests(chart, values) -> list[dict]:
 @pytest.fixture(scope="module")
 def instance_yaml(manifests) -> dict:
     """The instance dagster.yaml the chart mounts into every Dagster pod."""
-    maps = [
-        m for m in manifests if m["kind"] == "ConfigMap" and m["metadata"]["name"].endswith("-instance")
-    ]
+    maps = [m for m in manifests if m["kind"] == "ConfigMap" and m["metadata"]["name"].endswith("-instance")]
     assert len(maps) == 1, [m["metadata"]["name"] for m in manifests if m["kind"] == "ConfigMap"]
     return yaml.safe_load(maps[0]["data"]["dagster.yaml"])
 
@@ -163,7 +161,9 @@ def _validate_class_config(section: dict) -> list[str]:
     return [error.message for error in result.errors or []]
 
 
-@pytest.mark.parametrize("section", ["run_storage", "event_log_storage", "schedule_storage", "compute_logs", "run_coordinator"])
+@pytest.mark.parametrize(
+    "section", ["run_storage", "event_log_storage", "schedule_storage", "compute_logs", "run_coordinator"]
+)
 def test_instance_class_accepts_its_config(instance_yaml, section):
     """Each storage, compute log manager and run coordinator accepts the rendered config."""
     sections = _configurable_sections(instance_yaml)
