@@ -456,10 +456,10 @@ def test_dagster_cloud_container_context_is_valid_for_the_k8s_agent(cloud_yaml):
         assert cloud_run_env(location) <= names, cloud_run_env(location) - names
 
 
-def test_readme_creates_every_required_key(helm_values):
-    """deploy/helm/README.md's `kubectl create` commands provide every non-optional key ref."""
-    readme = (HELM_VALUES.parent / "README.md").read_text()
-    provided = set(re.findall(r"--from-(?:literal|file)=([A-Z][A-Z0-9_]+)=", readme))
+@pytest.mark.parametrize("doc", ["deploy/helm/README.md", ".github/workflows/k8s.yml"])
+def test_setup_creates_every_required_key(helm_values, doc):
+    """The README's and the kind job's `kubectl create` commands provide every non-optional key."""
+    provided = set(re.findall(r"--from-(?:literal|file)=([A-Z][A-Z0-9_]+)=", (ROOT / doc).read_text()))
     required = {
         ref["key"]
         for entry in helm_values["dagster-user-deployments"]["deployments"][0]["env"]
@@ -467,4 +467,4 @@ def test_readme_creates_every_required_key(helm_values):
         if not ref.get("optional") and ref["name"] != helm_values["global"]["postgresqlSecretName"]
     }
     assert required, "no required ConfigMap/Secret keys found - has the env list changed shape?"
-    assert not required - provided, f"README never creates {sorted(required - provided)}"
+    assert not required - provided, f"{doc} never creates {sorted(required - provided)}"
