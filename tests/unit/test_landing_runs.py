@@ -175,3 +175,12 @@ def test_an_unreachable_s3_is_retried_with_an_error_naming_it(instance, landing_
     cause = retries[0].event_specific_data.error.cause
     assert cause.cls_name == "S3UnavailableError" and "S3 unreachable at http://127.0.0.1:9" in cause.message
     assert _keys(landing_zone, "incoming/") == {key} and _keys(landing_zone, "quarantine/") == set()
+
+
+def test_a_file_too_big_for_one_copy_request_is_still_quarantined(landing_zone):
+    """Quarantining moves big files with a multipart copy (over boto3's 8 MB threshold)."""
+    key = landing_zone.drop("big-move.csv", b"x" * (9 * 1024 * 1024))
+    target = landing_zone.quarantine(key, "file too large: test")
+    assert _keys(landing_zone, "incoming/") == set()
+    [moved] = [o for o in landing_zone.store.list_objects(landing_zone.bucket, target) if o.key == target]
+    assert moved.size == 9 * 1024 * 1024
