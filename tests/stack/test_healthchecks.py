@@ -10,6 +10,7 @@ so the shared stack is left as it was found.
 
 import json
 import os
+import re
 import signal
 import subprocess
 
@@ -23,7 +24,7 @@ UNHEALTHY_WITHIN_SECONDS = 150
 
 
 def _docker(*args: str, timeout: float = DOCKER_TIMEOUT) -> subprocess.CompletedProcess:
-    return subprocess.run(["docker", *args], capture_output=True, text=True, timeout=timeout)
+    return subprocess.run(["docker", *args], capture_output=True, text=True, timeout=timeout, check=False)
 
 
 def _container(stack, service: str) -> str:
@@ -119,5 +120,5 @@ def test_daemon_that_stops_heartbeating_turns_unhealthy(stack, frozen, wait_for)
         return result if result.returncode == 1 else None
 
     failed = wait_for(probe_fails, 120, "the daemon probe to fail while the daemon is frozen", interval=3)
-    assert "last heartbeat" in failed.stderr, failed.stderr
-    assert "QUEUED_RUN_COORDINATOR" in failed.stderr or "SENSOR" in failed.stderr, failed.stderr
+    # Threads heartbeat at different moments: whichever went stale first is named, with its age.
+    assert re.search(r"[A-Z_]+ last heartbeat \d+ s ago", failed.stderr), failed.stderr
