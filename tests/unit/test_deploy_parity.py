@@ -448,7 +448,7 @@ def test_dagster_cloud_container_context_is_valid_for_the_k8s_agent(cloud_yaml):
     """dagster-k8s (what the Dagster+ Kubernetes agent runs) accepts each container_context."""
     container_context = pytest.importorskip(
         "dagster_k8s.container_context",
-        reason="dagster-k8s is not installed here: container_context unchecked (CI runs it with --with)",
+        reason="dagster-k8s (dev group) is not installed: container_context unchecked",
     )
     for location in cloud_yaml["locations"]:
         context = container_context.K8sContainerContext.create_from_config(location.get("container_context"))
