@@ -3,7 +3,8 @@
     docker compose run --rm tools                   (the `tools` service runs this by default)
     docker compose run --rm tools python scripts/doctor.py --stuck-minutes 5
 
-Checks, in order: required environment variables (the run launcher's list in dagster.yaml),
+Checks, in order: the prod preflight (scripts/preflight.py, the rules the image's entrypoint
+enforces), required environment variables (the run launcher's list in dagster.yaml),
 Postgres storage (reachable, connection headroom), S3 (endpoint reachable, every bucket
 present), the code location (loads in the webserver), daemon heartbeats, runs stuck in
 STARTING or QUEUED, concurrency and monitoring settings, and leftover run containers.
@@ -41,6 +42,17 @@ def instance_config() -> dict:
     """The instance's dagster.yaml as a dict."""
     home = Path(os.environ.get("DAGSTER_HOME", "/opt/dagster/dagster_home"))
     return yaml.safe_load((home / "dagster.yaml").read_text())
+
+
+def check_preflight() -> list[Finding]:
+    """The entrypoint's preflight rules (one implementation: scripts/preflight.py)."""
+    import preflight
+
+    problems = preflight.problems(os.environ)
+    if problems:
+        return [Finding("FAIL", "preflight", problem, "fix the env file; containers refuse to start like this")
+                for problem in problems]
+    return [Finding("OK", "preflight", f"PLATFORM_ENV={os.environ['PLATFORM_ENV']}: no unsafe setting")]
 
 
 def check_env(config: dict) -> list[Finding]:
@@ -200,8 +212,10 @@ def main(argv: list[str]) -> int:
     args = parser.parse_args(argv)
 
     config = instance_config()
-    findings = check_env(config)
-    if findings[0].level != "FAIL":
+    findings = check_preflight()
+    env = check_env(config)
+    findings += env
+    if env[0].level != "FAIL":
         postgres, instance = check_postgres()
         findings += postgres + check_s3() + check_webserver()
         if instance is not None:

@@ -1,0 +1,106 @@
+"""Preflight: refuse to start a platform container with unsafe or missing settings.
+
+    python3 -I -S scripts/preflight.py      (exit 64 and one line per problem; 0 if safe)
+
+The one place these rules live: the image's entrypoint (scripts/container-entrypoint.sh)
+runs this file before every process, and the doctor (scripts/doctor.py) imports it. It uses
+only the standard library, so it runs with `-I -S` before anything else is imported.
+
+Every container needs an explicit PLATFORM_ENV (the image has no default). In prod it also
+requires:
+- an immutable image reference (a digest, or a tag other than `local`/`latest`/none) in
+  DAGSTER_IMAGE and DAGSTER_CURRENT_IMAGE, wherever the container knows its image;
+- PGSSLMODE require/verify-ca/verify-full and a real Postgres password, when the container
+  talks to Postgres (DAGSTER_POSTGRES_HOST set; a Dagster+ code location has none);
+- an https S3 endpoint (or none: AWS's default);
+- either both AWS keys or neither (key-less: instance role or IRSA/web identity);
+- no template default ("local-only") anywhere, and secrets of at least MIN_SECRET_LENGTH.
+"""
+
+import os
+import sys
+from collections.abc import Mapping
+
+ENVIRONMENTS = ("dev", "local", "ci", "prod")
+TEMPLATE_MARKER = "local-only"
+MIN_SECRET_LENGTH = 12
+SECURE_PGSSLMODES = ("require", "verify-ca", "verify-full")
+MUTABLE_TAGS = ("local", "latest")
+IMAGE_VARS = ("DAGSTER_IMAGE", "DAGSTER_CURRENT_IMAGE")
+# Secrets checked for length when set; the Postgres password is also required (see below).
+SECRET_VARS = ("DAGSTER_POSTGRES_PASSWORD", "AWS_SECRET_ACCESS_KEY", "SNOWFLAKE_PRIVATE_KEY_PASSWORD")
+EXIT_UNSAFE = 64
+
+
+def image_problem(name: str, ref: str) -> str | None:
+    """Why the image reference `ref` is not immutable, or None if it is.
+
+    A digest (`repo@sha256:...`) is immutable; so, by convention, is a tag other than
+    `local` or `latest`. No tag at all means `latest`.
+    """
+    if not ref:
+        return f"{name} is empty; prod needs an immutable image (a digest or a release tag)"
+    if "@sha256:" in ref:
+        return None
+    # The tag follows the last ':' after the last '/' (a registry may have a :port).
+    last = ref.rsplit("/", 1)[-1]
+    tag = last.rsplit(":", 1)[1] if ":" in last else ""
+    if tag in ("", *MUTABLE_TAGS):
+        return f"{name}={ref} is a mutable tag ({tag or 'none, i.e. latest'}); prod needs a digest or a release tag"
+    return None
+
+
+def problems(env: Mapping[str, str]) -> list[str]:
+    """Every rule `env` breaks, one sentence each naming the variable; empty if it is safe."""
+    platform_env = env.get("PLATFORM_ENV", "")
+    if platform_env not in ENVIRONMENTS:
+        return [f"PLATFORM_ENV={platform_env!r} must be set explicitly to one of {', '.join(ENVIRONMENTS)}"]
+    if platform_env != "prod":
+        return []
+
+    found = []
+    for name in IMAGE_VARS:
+        if name in env and (problem := image_problem(name, env[name])):
+            found.append(problem)
+
+    # Empty counts as unset, as it does for libpq and boto.
+    if env.get("DAGSTER_POSTGRES_HOST"):
+        if not env.get("DAGSTER_POSTGRES_PASSWORD"):
+            found.append("DAGSTER_POSTGRES_PASSWORD is required in prod and is empty or unset")
+        if env.get("PGSSLMODE", "") not in SECURE_PGSSLMODES:
+            found.append(
+                f"PGSSLMODE={env.get('PGSSLMODE', '')!r}: prod needs one of "
+                f"{', '.join(SECURE_PGSSLMODES)} (TLS to Postgres)"
+            )
+
+    if env.get("S3_ENDPOINT_URL", "").lower().startswith("http://"):
+        found.append(f"S3_ENDPOINT_URL={env['S3_ENDPOINT_URL']} is plain http; prod needs https")
+
+    has_id, has_secret = bool(env.get("AWS_ACCESS_KEY_ID")), bool(env.get("AWS_SECRET_ACCESS_KEY"))
+    if has_id != has_secret:
+        missing = "AWS_SECRET_ACCESS_KEY" if has_id else "AWS_ACCESS_KEY_ID"
+        found.append(
+            f"{missing} is missing while the other half of the AWS key pair is set; "
+            "set both, or neither for an instance role / IRSA"
+        )
+
+    for name in sorted(env):
+        if TEMPLATE_MARKER in env[name]:
+            found.append(f"{name} still holds the local template default; set a real value for prod")
+    for name in SECRET_VARS:
+        value = env.get(name, "")
+        if value and TEMPLATE_MARKER not in value and len(value) < MIN_SECRET_LENGTH:
+            found.append(f"{name} is shorter than {MIN_SECRET_LENGTH} characters; use a generated secret in prod")
+    return found
+
+
+def main() -> int:
+    """Print each problem of this process's environment to stderr; exit 64 if any."""
+    found = problems(os.environ)
+    for problem in found:
+        print(f"preflight: {problem}", file=sys.stderr)
+    return EXIT_UNSAFE if found else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
