@@ -22,6 +22,10 @@ import time
 import urllib.parse
 
 
+class EngineError(RuntimeError):
+    """The Docker Engine API answered with an error (e.g. the container is gone)."""
+
+
 class _UnixHTTPConnection(http.client.HTTPConnection):
     def __init__(self, path: str):
         super().__init__("localhost", timeout=60)
@@ -43,7 +47,7 @@ def engine(path: str) -> object:
     response = conn.getresponse()
     body = response.read()
     if response.status != 200:
-        sys.exit(f"benchmark_idle: {path} answered {response.status}: {body[:200]!r}")
+        raise EngineError(f"{path} answered {response.status}: {body[:200]!r}")
     return json.loads(body)
 
 
