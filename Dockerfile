@@ -57,24 +57,31 @@ FROM ${PYTHON_BASE_IMAGE} AS runtime
 ARG APP_UID=10001
 RUN groupadd --system --gid "${APP_UID}" dagster \
  && useradd --system --uid "${APP_UID}" --gid dagster --home-dir /opt/dagster --shell /usr/sbin/nologin dagster \
- && mkdir -p /opt/dagster/dagster_home /opt/dagster/project /var/lib/dagster/warehouse \
- && chown -R dagster:dagster /opt/dagster /var/lib/dagster
+ && mkdir -p /opt/dagster/dagster_home/logs /opt/dagster/dagster_home/.logs_queue /opt/dagster/dagster_home/storage \
+        /opt/dagster/project /var/lib/dagster/warehouse \
+ && chown dagster:dagster /opt/dagster/dagster_home/logs /opt/dagster/dagster_home/.logs_queue \
+        /opt/dagster/dagster_home/storage /var/lib/dagster/warehouse
 COPY --from=deps /opt/venv /opt/venv
 ENV PATH=/opt/venv/bin:$PATH \
     VIRTUAL_ENV=/opt/venv \
     DAGSTER_HOME=/opt/dagster/dagster_home \
     PYTHONUNBUFFERED=1 \
-    PYTHONDONTWRITEBYTECODE=1 \
-    PLATFORM_ENV=dev
+    PYTHONDONTWRITEBYTECODE=1
+# No PLATFORM_ENV default: a container started without one refuses to start (preflight)
+# instead of quietly running as `dev` and writing DuckDB inside itself.
 WORKDIR /opt/dagster/project
 # Instance and workspace config are baked in: every process, including run containers,
 # sees the same dagster.yaml; only environment variables differ between environments.
-COPY --chown=dagster:dagster dagster.yaml workspace.yaml /opt/dagster/dagster_home/
+# Code and config belong to root and are read-only to the runtime user: a compromised run
+# cannot rewrite the instance config or the code the next run executes. The only writable
+# places are the warehouse volume and the dirs above (tmpfs mounts on a read-only root).
+COPY dagster.yaml workspace.yaml /opt/dagster/dagster_home/
 COPY scripts/container-entrypoint.sh /usr/local/bin/container-entrypoint
-RUN chmod 0755 /usr/local/bin/container-entrypoint
-COPY --chown=dagster:dagster pyproject.toml ./
-COPY --chown=dagster:dagster scripts/ ./scripts/
-COPY --chown=dagster:dagster app/ ./app/
+COPY pyproject.toml ./
+COPY scripts/ ./scripts/
+COPY app/ ./app/
+RUN chmod 0755 /usr/local/bin/container-entrypoint \
+ && chmod -R a+rX,go-w /opt/dagster/project /opt/dagster/dagster_home/dagster.yaml /opt/dagster/dagster_home/workspace.yaml
 USER dagster
 ENTRYPOINT ["container-entrypoint"]
 CMD ["dagster", "code-server", "start", "-h", "0.0.0.0", "-p", "4000", "-m", "app.definitions"]
