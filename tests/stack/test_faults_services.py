@@ -1,0 +1,164 @@
+"""Faults in the platform's own services while real work is in flight, on the running stack.
+
+Each test crashes or stops one service, asserts how the platform recovers (which run failed,
+which was retried, what landed, nothing lost or duplicated), and leaves the service healthy
+again for the next test. They are marked `disruptive` and run after every other stack test.
+
+A crash is a SIGKILL of the container's main process from the host (Stack.crash): that is
+what an OOM kill or a segfault does, and `restart: unless-stopped` restarts the container.
+(`docker kill` would count as a manual stop, and the service would stay down.)
+"""
+
+import json
+import time
+
+import pytest
+
+pytestmark = [pytest.mark.stack, pytest.mark.disruptive]
+# Written against the stack's behaviour but not yet seen green: the shared 2-core machine was
+# at load 60+ when they were written. Remove the skip after a green run.
+NOT_YET_GREEN = pytest.mark.skip(reason="not yet run green on the stack (issue 7); remove after a green run")
+
+CANARY = "platform_canary_job"
+RUN_WAIT = 600  # a run on a loaded 2-core machine, plus run monitoring's 180 s start timeout
+SERVICE_WAIT = 300  # a restarted Dagster service importing the code location, then healthy
+SENSOR_WAIT = 420
+ROWS = 20  # rows of a `valid` sample file
+
+
+def canary_config(seconds: int) -> dict:
+    """Run config of the canary job: stay busy for `seconds`."""
+    return {"ops": {"canary": {"config": {"sleep_seconds": seconds}}}}
+
+
+def events(stack, run_id: str, event_type: str) -> list[dict]:
+    """The run's events of one type, from the event log in Postgres."""
+    out = stack.psql(
+        f"SELECT event FROM event_logs WHERE run_id = '{run_id}' AND dagster_event_type = '{event_type}' ORDER BY id"
+    )
+    return [json.loads(line) for line in out.splitlines() if line.strip()]
+
+
+def no_run_left_in_flight(stack) -> bool:
+    """True when no run is STARTING, STARTED, CANCELING or QUEUED."""
+    return stack.psql("SELECT count(*) FROM runs WHERE status IN ('STARTING','STARTED','CANCELING','QUEUED')") == "0"
+
+
+def finished_retry_of(stack, run_id: str):
+    """A poll: the finished automatic retry of `run_id`, else None."""
+    def check():
+        retries = stack.client("runs", "--tag", f"dagster/parent_run_id={run_id}")
+        return retries[0] if retries and retries[0]["status"] in ("SUCCESS", "FAILURE", "CANCELED") else None
+    return check
+
+
+@NOT_YET_GREEN
+def test_user_code_server_crash_leaves_the_running_run_alone(stack, wait_for):
+    """Crash the code server while a run executes: the run, in its own container, succeeds;
+    the server is restarted and turns healthy; the location reloads without error and a new
+    launch succeeds."""
+    run_id = stack.launch(CANARY, config=canary_config(60))
+    stack.started_container(run_id)
+    stack.crash("user-code")
+    stack.wait_healthy("user-code", timeout=SERVICE_WAIT)
+
+    assert stack.wait_run(run_id, RUN_WAIT)["status"] == "SUCCESS"
+    def reloaded():
+        result = stack.client("reload")
+        return result if result["status"] == "SUCCESS" else None
+
+    wait_for(reloaded, SERVICE_WAIT, "the code location to reload without error", interval=10)
+    assert stack.launch_and_wait(CANARY)["status"] == "SUCCESS"
+
+
+@NOT_YET_GREEN
+def test_daemon_crash_loses_no_run_and_no_file(stack, wait_for):
+    """Crash the daemon with a run in flight; while it is down, queue a run and drop a landing
+    file. After the automatic restart: the in-flight run finished (its container never needed
+    the daemon), the queued run is dequeued and succeeds, and the sensor resumes from its
+    cursor: exactly one landing run for the file, which is published once."""
+    in_flight = stack.launch(CANARY, config=canary_config(45))
+    stack.started_container(in_flight)
+    stack.crash("daemon")
+    queued = stack.launch(CANARY)
+    stack.drop_files([("valid", "during-daemon-crash.csv")])
+    stack.wait_healthy("daemon", timeout=SERVICE_WAIT)
+
+    first = stack.wait_run(in_flight, RUN_WAIT)
+    if first["status"] != "SUCCESS":  # monitoring may have failed it: then its retry must succeed
+        assert wait_for(finished_retry_of(stack, in_flight), RUN_WAIT, "the retry")["status"] == "SUCCESS"
+    assert stack.wait_run(queued, RUN_WAIT)["status"] == "SUCCESS"
+
+    def landed():
+        runs = stack.landing_runs("during-daemon-crash.csv")
+        return runs if runs and all(r["status"] in ("SUCCESS", "FAILURE", "CANCELED") for r in runs) else None
+
+    runs = wait_for(landed, SENSOR_WAIT + SERVICE_WAIT, "the landing run of the file dropped during the crash")
+    time.sleep(35)  # one more sensor tick: a duplicate request would show up now
+    runs = stack.landing_runs("during-daemon-crash.csv")
+    assert [r["status"] for r in runs] == ["SUCCESS"], runs
+    assert stack.warehouse_rows("during-daemon-crash.csv") == ROWS
+    wait_for(lambda: no_run_left_in_flight(stack), RUN_WAIT, "no run left in flight")
+
+
+@NOT_YET_GREEN
+def test_postgres_restart_mid_run_ends_every_run_cleanly(stack, wait_for):
+    """Restart Postgres while a run executes: the run either completes, or fails cleanly and
+    its retry completes; nothing stays in flight; the completed run's event log is intact
+    (start, the step's success, the run's success, in order)."""
+    run_id = stack.launch(CANARY, config=canary_config(30))
+    stack.started_container(run_id)
+    stack.compose("restart", "postgres", timeout=180)
+    stack.wait_healthy("postgres", "webserver", "daemon", timeout=SERVICE_WAIT)
+
+    run = stack.wait_run(run_id, RUN_WAIT)
+    if run["status"] != "SUCCESS":
+        run = stack.client("run", wait_for(finished_retry_of(stack, run_id), RUN_WAIT, "the retry")["runId"])
+    assert run["status"] == "SUCCESS", run
+    assert {s["stepKey"]: s["status"] for s in run["stepStats"]} == {"canary": "SUCCESS"}
+    kinds = [line for line in stack.psql(
+        f"SELECT dagster_event_type FROM event_logs WHERE run_id = '{run['runId']}' "
+        "AND dagster_event_type IN ('PIPELINE_START','STEP_START','STEP_SUCCESS','PIPELINE_SUCCESS') ORDER BY id"
+    ).splitlines()]
+    assert kinds == ["PIPELINE_START", "STEP_START", "STEP_SUCCESS", "PIPELINE_SUCCESS"], kinds
+    wait_for(lambda: no_run_left_in_flight(stack), RUN_WAIT, "no run left in flight")
+
+
+@NOT_YET_GREEN
+def test_s3_outage_mid_run_is_retried_and_lands_once(stack, wait_for):
+    """Stop S3 once a landing run is executing, start it again after the step has failed on it:
+    the step's error names the S3 endpoint; the step retry (or, if the outage outlasted it, a
+    re-run) publishes the file exactly once and files it under processed/.
+
+    Fails on the old code: nothing retried the step and the error did not say S3 (checked on
+    this stack, REFERENCE section 12)."""
+    name = "during-s3-outage.csv"
+    stack.drop_files([("valid", name)])
+
+    def executing():
+        runs = stack.landing_runs(name)
+        return runs[0]["runId"] if runs and runs[0]["status"] == "STARTED" else None
+
+    run_id = wait_for(executing, SENSOR_WAIT, f"the landing run of {name} to start", interval=2)
+    stack.compose("stop", "minio", timeout=120)
+    try:
+        def hit_s3_error():
+            found = events(stack, run_id, "STEP_UP_FOR_RETRY") + events(stack, run_id, "STEP_FAILURE")
+            return found or (stack.client("run", run_id)["status"] in ("SUCCESS", "FAILURE") and [None])
+        failures = wait_for(hit_s3_error, RUN_WAIT, "the landing step to hit the S3 outage", interval=3)
+    finally:
+        stack.compose("start", "minio", timeout=180)
+        stack.wait_healthy("minio", timeout=SERVICE_WAIT)
+    assert failures[0] is not None, "the run finished without ever touching S3 during the outage"
+    error = json.dumps(failures[0])
+    # Ours (landing step) names the endpoint; pyarrow's (lake write) says "AWS Error ...".
+    assert any(text in error for text in ("S3 unreachable at", stack.env["S3_ENDPOINT_URL"], "AWS Error")), error[:3000]
+
+    run = stack.wait_run(run_id, RUN_WAIT)
+    if run["status"] != "SUCCESS":  # the outage outlasted the step retries: an operator re-runs it
+        tags = {"dagster/partition": name, "landing/s3_key": f"incoming/{name}"}
+        config = {"ops": {"landed_orders": {"config": {"s3_key": f"incoming/{name}"}}}}
+        run = stack.wait_run(stack.launch("landing_job", config=config, tags=tags), RUN_WAIT)
+    assert run["status"] == "SUCCESS", run
+    assert stack.warehouse_rows(name) == ROWS
+    assert f"processed/{name}" in stack.s3_keys(stack.env["LANDING_BUCKET"], "processed/")
