@@ -14,6 +14,7 @@ Which Chromium: CHROMIUM_PATH if set, else Playwright's own browser when it is i
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import os
 import re
@@ -85,8 +86,9 @@ def _fetch_outside_chromium(route: Route) -> None:
     try:
         route.fulfill(response=route.fetch(max_redirects=0, timeout=ACTION_TIMEOUT * 1000))
     except PlaywrightError:
-        # The server is down, or the page closed meanwhile: fail the request, as Chromium would.
-        with contextlib.suppress(PlaywrightError):
+        # The server is down, or the page closed meanwhile: fail the request, as Chromium would
+        # (and never mind when the page is already gone).
+        with contextlib.suppress(PlaywrightError, asyncio.CancelledError):
             route.abort("failed")
 
 
