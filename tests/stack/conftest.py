@@ -226,6 +226,8 @@ class Stack:
         warehouse volume, and `down -v` would leave both behind (as scripts/reset does it).
         """
         if volumes:
+            # Services first, so the daemon cannot launch another run container meanwhile.
+            self.compose("--profile", "*", "stop", check=False, timeout=600)
             self.remove_run_containers()
         self.compose("--profile", "*", "down", "--remove-orphans", *(["-v"] if volumes else []),
                      check=False, timeout=600)
