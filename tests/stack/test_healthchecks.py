@@ -16,7 +16,7 @@ import subprocess
 
 import pytest
 
-pytestmark = pytest.mark.stack
+pytestmark = [pytest.mark.stack, pytest.mark.disruptive]
 
 DOCKER_TIMEOUT = 60
 # retries x (interval + timeout) of the compose healthcheck, with room for a slow machine.
