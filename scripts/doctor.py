@@ -23,7 +23,9 @@ import yaml
 # Sibling scripts (platform_client, s3_tool) are importable however this file is run.
 sys.path.insert(0, str(Path(__file__).parent))
 
-OPTIONAL_VARS = {"FAILURE_WEBHOOK_URL", "PGSSLMODE"}
+OPTIONAL_VARS = {"FAILURE_WEBHOOK_URL", "PGSSLMODE", "SNOWFLAKE_ROLE", "SNOWFLAKE_PRIVATE_KEY_PASSWORD"}
+# Needed only by the backend that uses them (WAREHOUSE_BACKEND=snowflake).
+SNOWFLAKE_PREFIX = "SNOWFLAKE_"
 BUCKET_VARS = ("LAKE_BUCKET", "LANDING_BUCKET", "COMPUTE_LOGS_BUCKET")
 CONTAINER_WARN_THRESHOLD = 50
 
@@ -58,7 +60,11 @@ def check_preflight() -> list[Finding]:
 def check_env(config: dict) -> list[Finding]:
     """Every variable the run launcher forwards must be set (the optional ones may be empty)."""
     names = config["run_launcher"]["config"]["env_vars"]
-    missing = [n for n in names if n not in OPTIONAL_VARS and not os.environ.get(n)]
+    snowflake = os.environ.get("WAREHOUSE_BACKEND", "duckdb") == "snowflake"
+    missing = [
+        n for n in names
+        if n not in OPTIONAL_VARS and not os.environ.get(n) and (snowflake or not n.startswith(SNOWFLAKE_PREFIX))
+    ]
     if missing:
         return [Finding("FAIL", "environment", f"unset or empty: {', '.join(missing)}",
                         "set them in your env file (documented in .env.example) and recreate the services")]
