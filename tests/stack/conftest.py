@@ -247,21 +247,45 @@ class Stack:
         if ids:
             subprocess.run(["docker", "rm", "-f", *ids], capture_output=True, timeout=300, check=False)
 
+    @staticmethod
+    def docker(*args: str, check: bool = True, timeout: float = 120) -> subprocess.CompletedProcess:
+        """The bounded `docker` CLI call of this module, for test modules."""
+        return docker(*args, check=check, timeout=timeout)
+
+    @staticmethod
+    def inspect(cid: str) -> dict:
+        """`docker inspect` of one container."""
+        return json.loads(docker("inspect", cid).stdout)[0]
+
     def container_id(self, service: str) -> str:
         """The container of a running compose service."""
         cid = self.compose("ps", "-q", service, timeout=60).stdout.strip()
         assert cid, f"service {service} has no running container"
         return cid
 
+    def signal(self, service: str, sig: signal.Signals) -> str:
+        """Send `sig` to the service's main process from the host; return the container id.
+
+        Not `docker kill --signal`: Docker records that as a manual stop, which changes the
+        container's restart behaviour for the rest of the session. As root the host signals
+        the pid directly; otherwise a throwaway container in the host's pid namespace does.
+        """
+        cid = self.container_id(service)
+        pid = int(docker("inspect", "-f", "{{.State.Pid}}", cid).stdout.strip())
+        assert pid > 0, f"{service} is not running"
+        if os.geteuid() == 0:
+            os.kill(pid, sig)
+        else:
+            image = docker("inspect", "-f", "{{.Config.Image}}", cid).stdout.strip()
+            docker("run", "--rm", "--pid=host", "--user", "0", "--entrypoint", "python3", image,
+                   "-c", f"import os; os.kill({pid}, {int(sig)})")
+        return cid
+
     def crash(self, service: str) -> str:
         """Kill the service's main process with SIGKILL from the host, as a crash (OOM, segfault)
         would. Unlike `docker kill` (a manual stop), this lets `restart: unless-stopped` restart
         it. Returns the killed container's id."""
-        cid = self.container_id(service)
-        pid = int(docker("inspect", "-f", "{{.State.Pid}}", cid).stdout.strip())
-        assert pid > 0, f"{service} is not running"
-        os.kill(pid, signal.SIGKILL)
-        return cid
+        return self.signal(service, signal.SIGKILL)
 
     def health(self, service: str) -> str:
         """`healthy`, `starting`, `unhealthy`, or the container state when it has no healthcheck."""

@@ -3,9 +3,6 @@ no capabilities beyond what each service proves it needs, no-new-privileges, a r
 root for Dagster processes, memory and pids limits, rotated logs, and Dagster running as
 the unprivileged `dagster` user with no effective capabilities."""
 
-import json
-import subprocess
-
 import pytest
 
 pytestmark = pytest.mark.stack
@@ -24,16 +21,6 @@ SERVICES = ("postgres", "minio", *DAGSTER_SERVICES)
 RUNNING_DAGSTER_SERVICES = ("user-code", "webserver", "daemon")
 
 
-def docker(*args: str, check: bool = True) -> subprocess.CompletedProcess:
-    """A bounded `docker` CLI call."""
-    return subprocess.run(["docker", *args], capture_output=True, text=True, timeout=120, check=check)
-
-
-def inspect(cid: str) -> dict:
-    """`docker inspect` of one container."""
-    return json.loads(docker("inspect", cid).stdout)[0]
-
-
 @pytest.fixture(scope="module")
 def service_inspect(stack) -> dict[str, dict]:
     """`docker inspect` of each service's container (the exited one-shot included)."""
@@ -41,7 +28,7 @@ def service_inspect(stack) -> dict[str, dict]:
     for service in SERVICES:
         cid = stack.compose("ps", "-aq", service, timeout=60).stdout.strip()
         assert cid, f"service {service} has no container"
-        found[service] = inspect(cid)
+        found[service] = stack.inspect(cid)
     return found
 
 
@@ -51,7 +38,7 @@ def run_container(stack) -> dict:
     run = stack.launch_and_wait(CANARY_JOB)
     assert run["status"] == "SUCCESS", run
     cid = stack.tags_of(run)["docker/container_id"]
-    return inspect(cid)
+    return stack.inspect(cid)
 
 
 def assert_least_privilege(name: str, info: dict, allowed_caps: set[str]) -> None:
@@ -82,7 +69,7 @@ def test_dagster_service_has_a_read_only_root(service_inspect, service):
 @pytest.mark.parametrize("service", RUNNING_DAGSTER_SERVICES)
 def test_dagster_process_is_unprivileged(stack, service):
     """PID 1 (after the entrypoint's drop for webserver/daemon) is `dagster` with no capabilities."""
-    status = docker("exec", stack.container_id(service), "cat", "/proc/1/status").stdout
+    status = stack.docker("exec", stack.container_id(service), "cat", "/proc/1/status").stdout
     fields = dict(line.split(":", 1) for line in status.splitlines() if ":" in line)
     assert fields["Uid"].split()[:2] == [APP_UID, APP_UID], fields["Uid"]
     assert int(fields["CapEff"].strip(), 16) == 0, fields["CapEff"]
@@ -96,9 +83,9 @@ def test_code_and_config_are_read_only_to_dagster(stack, service):
     they belong to root (checked with `test -w` as the running user)."""
     cid = stack.container_id(service)
     for path in ("/opt/dagster/dagster_home/dagster.yaml", "/opt/dagster/project/app/definitions.py"):
-        owner = docker("exec", cid, "stat", "-c", "%u %a", path).stdout.split()
+        owner = stack.docker("exec", cid, "stat", "-c", "%u %a", path).stdout.split()
         assert owner[0] == "0" and not int(owner[1][1:], 8) & 0o22, (path, owner)
-        writable = docker("exec", "-u", APP_UID, cid, "test", "-w", path, check=False)
+        writable = stack.docker("exec", "-u", APP_UID, cid, "test", "-w", path, check=False)
         assert writable.returncode != 0, f"{path} is writable by the runtime user in {service}"
 
 

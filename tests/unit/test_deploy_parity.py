@@ -409,28 +409,27 @@ def dagster_cloud_cli() -> str:
     return found
 
 
-def test_dagster_cloud_cli_ci_check_passes():
-    """`dagster-cloud ci check` (connection check skipped) validates the project offline."""
-    result = subprocess.run(
-        [dagster_cloud_cli(), "ci", "check", "--project-dir", str(ROOT), "--dagster-cloud-connect-check", "skip"],
+def ci_check(project_dir: Path) -> subprocess.CompletedProcess:
+    """`dagster-cloud ci check` of a project folder, with the connection check skipped."""
+    return subprocess.run(
+        [dagster_cloud_cli(), "ci", "check", "--project-dir", str(project_dir), "--dagster-cloud-connect-check", "skip"],
         capture_output=True,
         text=True,
         timeout=120,
         check=False,
     )
+
+
+def test_dagster_cloud_cli_ci_check_passes():
+    """`dagster-cloud ci check` (connection check skipped) validates the project offline."""
+    result = ci_check(ROOT)
     assert result.returncode == 0, result.stdout + result.stderr
 
 
 def test_dagster_cloud_cli_ci_check_rejects_a_broken_file(tmp_path):
     """The same check fails on an invalid file, so the test above can fail."""
     (tmp_path / "dagster_cloud.yaml").write_text("locations:\n  - location_name: app\n    no_such_key: 1\n")
-    result = subprocess.run(
-        [dagster_cloud_cli(), "ci", "check", "--project-dir", str(tmp_path), "--dagster-cloud-connect-check", "skip"],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    result = ci_check(tmp_path)
     assert result.returncode != 0, result.stdout + result.stderr
 
 
