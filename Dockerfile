@@ -3,7 +3,7 @@
 #
 # Build:  docker compose build   (or: docker buildx build --secret id=extra_ca,src=certs/empty.pem .)
 # The base image is a build argument so air-gapped sites and CI can use a local stand-in
-# (scripts/build-standin-images.sh) or a mirror in their private registry.
+# (.ci/build-standin-images.sh) or a mirror in their private registry.
 ARG PYTHON_BASE_IMAGE=python:3.13.9-slim-trixie
 
 # ---------------------------------------------------------------------------------------

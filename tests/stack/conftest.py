@@ -3,7 +3,7 @@
 The stack is brought up from scratch (volumes removed) with `--wait`, shared by every stack
 test, and torn down at the end. When a stack test fails, the logs of every service are
 printed. Which env files drive compose is set by STACK_ENV_FILES (default: the local
-template plus env/ci.env; .ci/run adds env/standins.env to use locally built images).
+template plus env/ci.env; .ci/run adds .ci/standins.env to use locally built images).
 
 STACK_KEEP=1 leaves the stack running afterwards; STACK_REUSE=1 then reuses it as it is
 (for iterating on a test; a rebuild of the image is up to you).

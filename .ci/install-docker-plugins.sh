@@ -8,7 +8,7 @@
 # packages are downloaded with a temporary source list and only the plugin binaries
 # are copied to ~/.docker/cli-plugins.
 #
-# Usage: scripts/install-docker-plugins.sh        (no-op when both plugins already work)
+# Usage: .ci/install-docker-plugins.sh            (no-op when both plugins already work)
 set -euo pipefail
 
 COMPOSE_DEB_VERSION="${COMPOSE_DEB_VERSION:-2.26.1-4}"

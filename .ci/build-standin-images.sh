@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Build local stand-ins for the upstream images the stack needs, from Debian packages and
 # PyPI only, for machines that cannot pull from a container registry (air-gapped sites,
-# this project's CI). Writes env/standins.env, which points the stack at them.
+# this project's CI). Writes .ci/standins.env (git-ignored), which points the stack at them.
 #
 #   upstream image (docker-compose.yml default)        stand-in built here
 #   python:3.13.9-slim-trixie (Dockerfile base)   ->   ${STANDIN_PREFIX}/python:3.13-trixie
@@ -57,11 +57,10 @@ have_image "$python_image" || build "$python_image" "$here/standins/python" "DEB
 have_image "$postgres_image" || build "$postgres_image" "$here/standins/postgres" "DEBIAN_BASE_IMAGE=$debian_image"
 have_image "$s3_image" || build "$s3_image" "$here/standins/s3" "PYTHON_BASE_IMAGE=$python_image"
 
-mkdir -p "$root/env"
-cat >"$root/env/standins.env" <<EOF
-# Written by scripts/build-standin-images.sh: point the stack at locally built stand-ins.
+cat >"$here/standins.env" <<EOF
+# Written by .ci/build-standin-images.sh: point the stack at locally built stand-ins.
 PYTHON_BASE_IMAGE=$python_image
 POSTGRES_IMAGE=$postgres_image
 MINIO_IMAGE=$s3_image
 EOF
-echo "==> stand-in images ready in $((SECONDS - start)) s; settings written to env/standins.env"
+echo "==> stand-in images ready in $((SECONDS - start)) s; settings written to .ci/standins.env"
