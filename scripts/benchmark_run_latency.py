@@ -15,10 +15,8 @@ import argparse
 import statistics
 import sys
 import time
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).parent))
-from platform_client import RUN_TIMES_QUERY, client, query, wait_for_runs  # noqa: E402
+from platform_client import RUN_TIMES_QUERY, client, query, wait_for_runs
 
 
 def percentile(values: list[float], pct: float) -> float:

@@ -19,11 +19,9 @@ import json
 import sys
 import time
 import urllib.parse
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).parent))
-from benchmark_idle import EngineError, engine  # noqa: E402
-from platform_client import RUN_TIMES_QUERY, TERMINAL, client, query  # noqa: E402
+from benchmark_idle import EngineError, engine
+from platform_client import RUN_TIMES_QUERY, TERMINAL, client, query
 
 
 def run_container(run_id: str) -> str | None:

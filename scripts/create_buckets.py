@@ -9,7 +9,7 @@ import sys
 import time
 
 from botocore.exceptions import EndpointConnectionError
-from s3_tool import S3Store  # s3_tool also puts the project root on sys.path
+from s3_tool import S3Store
 
 BUCKET_VARS = ("LAKE_BUCKET", "LANDING_BUCKET", "COMPUTE_LOGS_BUCKET")
 REQUIRED_VARS = ("S3_ENDPOINT_URL", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", *BUCKET_VARS)

@@ -20,9 +20,6 @@ from pathlib import Path
 
 import yaml
 
-# Sibling scripts (platform_client, s3_tool) are importable however this file is run.
-sys.path.insert(0, str(Path(__file__).parent))
-
 OPTIONAL_VARS = {"FAILURE_WEBHOOK_URL", "PGSSLMODE", "SNOWFLAKE_ROLE", "SNOWFLAKE_PRIVATE_KEY_PASSWORD"}
 # Needed only by the backend that uses them (WAREHOUSE_BACKEND=snowflake).
 SNOWFLAKE_PREFIX = "SNOWFLAKE_"

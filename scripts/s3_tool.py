@@ -12,12 +12,8 @@ works the same on MinIO, SeaweedFS and AWS S3.
 import json
 import os
 import sys
-from pathlib import Path
 
-# The project root, so the code location's S3 resource is importable however this file is run.
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from app.resources.s3_store import S3Store  # noqa: E402  (needs the path above)
+from app.resources.s3_store import S3Store  # the installed project package
 
 
 def s3_client(max_attempts: int = 5):

@@ -12,7 +12,6 @@ ROOT = Path(__file__).resolve().parents[2]
 @pytest.fixture
 def doctor(monkeypatch):
     """scripts/doctor.py as a module, with every variable the run launcher forwards set."""
-    monkeypatch.syspath_prepend(str(ROOT / "scripts"))
     module = importlib.import_module("doctor")
     config = yaml.safe_load((ROOT / "dagster.yaml").read_text())
     for name in config["run_launcher"]["config"]["env_vars"]:

@@ -124,7 +124,6 @@ def test_every_problem_is_reported_at_once():
 
 def test_doctor_reports_the_same_rules(monkeypatch):
     """scripts/doctor.py fails on what the entrypoint refuses, through the same module."""
-    monkeypatch.syspath_prepend(str(PREFLIGHT_PATH.parent))
     doctor = importlib.import_module("doctor")
     for name, value in env_with(PGSSLMODE="disable").items():
         monkeypatch.setenv(name, value)

@@ -3,28 +3,23 @@
 Run against the real SeaweedFS of the unit tier, with only the platform's env vars set.
 """
 
-import sys
 import uuid
-from pathlib import Path
 
+import create_buckets  # scripts/ (pytest's pythonpath)
 import pytest
+import s3_tool
 
 from app.resources.s3_store import S3Store
-from tests.unit.conftest import S3_ACCESS_KEY, S3_SECRET_KEY
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "scripts"))
-import create_buckets  # noqa: E402
-import s3_tool  # noqa: E402
 
 
 @pytest.fixture
-def script_env(monkeypatch, s3_endpoint) -> dict[str, str]:
+def script_env(monkeypatch, s3_endpoint, s3_store) -> dict[str, str]:
     """The variables the scripts read, with fresh bucket names."""
     suffix = uuid.uuid4().hex[:8]
     values = {
         "S3_ENDPOINT_URL": s3_endpoint,
-        "AWS_ACCESS_KEY_ID": S3_ACCESS_KEY,
-        "AWS_SECRET_ACCESS_KEY": S3_SECRET_KEY,
+        "AWS_ACCESS_KEY_ID": s3_store.aws_access_key_id,
+        "AWS_SECRET_ACCESS_KEY": s3_store.aws_secret_access_key,
         "AWS_REGION": "us-east-1",
         "LAKE_BUCKET": f"lake-{suffix}",
         "LANDING_BUCKET": f"landing-{suffix}",
