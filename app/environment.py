@@ -68,17 +68,21 @@ def env_var_or_default(name: str, default: str | int | None):
     return dg.EnvVar(name)
 
 
-def default_automation_status() -> dg.DefaultSensorStatus:
-    """Schedules and the landing sensor start RUNNING where services exist, STOPPED in dev.
+def starts_work_on_its_own() -> bool:
+    """Whether the schedule and the landing sensor start RUNNING: where services exist, not in dev.
 
-    In dev there is no object storage to watch, and a laptop should not start doing
-    work on its own; `dagster sensor start` or the UI toggle switches them on.
+    In dev a laptop should not start doing work on its own (and the landing sensor would
+    poll S3 every 30 s); `dagster schedule start` / `dagster sensor start` or the UI toggle
+    switches them on. (Automation conditions and the run-failure sensor are always on.)
     """
-    if current_environment().runs_on_services:
-        return dg.DefaultSensorStatus.RUNNING
-    return dg.DefaultSensorStatus.STOPPED
+    return current_environment().runs_on_services
+
+
+def default_sensor_status() -> dg.DefaultSensorStatus:
+    """Default status of the landing sensor: see :func:`starts_work_on_its_own`."""
+    return dg.DefaultSensorStatus.RUNNING if starts_work_on_its_own() else dg.DefaultSensorStatus.STOPPED
 
 
 def default_schedule_status() -> dg.DefaultScheduleStatus:
-    """Schedule counterpart of :func:`default_automation_status`."""
-    return dg.DefaultScheduleStatus(default_automation_status().value)
+    """Default status of the ingest schedule: see :func:`starts_work_on_its_own`."""
+    return dg.DefaultScheduleStatus.RUNNING if starts_work_on_its_own() else dg.DefaultScheduleStatus.STOPPED

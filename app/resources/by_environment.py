@@ -7,13 +7,17 @@ initialisation with an error naming the variable. Optional ones fall back to def
 import dagster as dg
 from dagster_duckdb_pandas import DuckDBPandasIOManager
 
-from app.environment import DEV_DATA_DIR, Environment, current_environment, env_var_or_default
+from app.environment import (
+    DEV_DATA_DIR,
+    Environment,
+    current_environment,
+    env_var_or_default,
+)
 from app.io_managers.s3_parquet import S3ParquetIOManager
 from app.resources.failure_alerts import FailureAlerts
 from app.resources.landing_zone import LandingZone
 from app.resources.s3_store import DEFAULT_AWS_REGION, S3Store
 from app.resources.shop_source import ShopSource
-from app.resources.warehouse import Warehouse
 from app.resources.warehouse_backend import warehouse_resources
 
 DEFAULT_ORDERS_ROW_COUNT = 1000
@@ -56,7 +60,6 @@ def build_resources(environment: Environment | None = None) -> dict[str, object]
         warehouse_path = dg.EnvVar("WAREHOUSE_DUCKDB_PATH")
     return {
         "io_manager": io_manager,
-        "warehouse": Warehouse(path=warehouse_path),
         **warehouse_resources(duckdb_path=warehouse_path),
         "shop": ShopSource(row_count=env_var_or_default("ORDERS_ROW_COUNT", DEFAULT_ORDERS_ROW_COUNT)),
         "landing_zone": landing_zone(environment),

@@ -41,21 +41,18 @@ def safe_quarantine_name(name: str) -> str:
 
 @dataclass(frozen=True)
 class LandingObject:
-    """One file under incoming/: key, ETag, size and upload time (ISO, from the listing)."""
+    """One file under incoming/: key, ETag and upload time (ISO, from the listing)."""
 
     key: str
     etag: str
-    size: int
     last_modified: str
 
 
 @dataclass
 class LandingFile:
-    """An opened landing object: the key actually read, its size and ETag, and its body stream."""
+    """An opened landing object: its size (from S3) and its body stream."""
 
-    key: str
     size: int
-    etag: str
     body: BinaryIO
 
 
@@ -75,7 +72,6 @@ class LandingZone(dg.ConfigurableResource):
                     yield LandingObject(
                         key=obj["Key"],
                         etag=obj["ETag"].strip('"'),
-                        size=obj["Size"],
                         last_modified=obj["LastModified"].isoformat(),
                     )
 
@@ -92,9 +88,7 @@ class LandingZone(dg.ConfigurableResource):
             if self.store.exists(self.bucket, processed):
                 key, etag = processed, ""  # a copy may carry a different ETag
         response = client.get_object(Bucket=self.bucket, Key=key, **({"IfMatch": etag} if etag else {}))
-        return LandingFile(
-            key=key, size=response["ContentLength"], etag=response["ETag"].strip('"'), body=response["Body"]
-        )
+        return LandingFile(size=response["ContentLength"], body=response["Body"])
 
     def _move(self, source: str, target: str, if_etag: str = "") -> bool:
         """Copy then delete (managed copy: multipart above 5 GB); False when ``if_etag`` no longer matches."""

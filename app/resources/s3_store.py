@@ -8,22 +8,11 @@ which every S3 stand-in accepts; without one it talks to AWS S3 as usual.
 """
 
 import os
-from collections.abc import Iterator
-from dataclasses import dataclass
 
 from dagster_aws.s3 import S3Resource
 from pydantic import PrivateAttr
 
 DEFAULT_AWS_REGION = "us-east-1"
-
-
-@dataclass(frozen=True)
-class S3Object:
-    """One listed object: key, ETag (without quotes) and size in bytes."""
-
-    key: str
-    etag: str
-    size: int
 
 
 class S3Store(S3Resource):
@@ -79,22 +68,11 @@ class S3Store(S3Resource):
             scheme=scheme,
         )
 
-    def list_objects(self, bucket: str, prefix: str = "") -> Iterator[S3Object]:
-        """Yield every object under ``prefix``; pages through listings of any size."""
-        paginator = self.client().get_paginator("list_objects_v2")
-        for page in paginator.paginate(Bucket=bucket, Prefix=prefix):
-            for obj in page.get("Contents", []):
-                yield S3Object(key=obj["Key"], etag=obj["ETag"].strip('"'), size=obj["Size"])
-
     def put_bytes(self, bucket: str, key: str, body: bytes, content_type: str | None = None) -> str:
         """Write ``body`` to ``bucket/key``; return the new ETag."""
         extra = {"ContentType": content_type} if content_type else {}
         response = self.client().put_object(Bucket=bucket, Key=key, Body=body, **extra)
         return response["ETag"].strip('"')
-
-    def get_bytes(self, bucket: str, key: str) -> bytes:
-        """Read the whole object ``bucket/key``."""
-        return self.client().get_object(Bucket=bucket, Key=key)["Body"].read()
 
     def exists(self, bucket: str, key: str) -> bool:
         """True when ``bucket/key`` exists."""
@@ -105,13 +83,6 @@ class S3Store(S3Resource):
                 return False
             raise
         return True
-
-    def move(self, bucket: str, source_key: str, target_key: str) -> None:
-        """Move an object within a bucket (S3 has no rename: copy, then delete)."""
-        self.client().copy_object(
-            Bucket=bucket, Key=target_key, CopySource={"Bucket": bucket, "Key": source_key}
-        )
-        self.client().delete_object(Bucket=bucket, Key=source_key)
 
     def ensure_bucket(self, bucket: str) -> str:
         """Create ``bucket`` unless it exists; return ``"created"`` or ``"exists"``.

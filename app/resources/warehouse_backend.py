@@ -2,7 +2,9 @@
 
 ``WAREHOUSE_BACKEND`` (``duckdb`` | ``snowflake``) picks the library IO manager bound to
 ``warehouse_io_manager``: ``DuckDBPandasIOManager`` or ``SnowflakePandasIOManager``.
-Warehouse assets return a DataFrame to that key, so their code is the same on both.
+Every warehouse write (the marts, the landed-orders table) returns a DataFrame to that key,
+with ``schema`` (and for partitioned tables ``partition_expr``) metadata, so asset code is
+the same on both backends and no hand-written SQL writes a table.
 
 The Snowflake libraries are the optional ``snowflake`` extra (not in the default image),
 so they are imported only when that backend is selected. Snowflake authenticates with a
@@ -15,10 +17,12 @@ import os
 import dagster as dg
 
 from app.environment import env_var_or_default
-from app.resources.warehouse import WAREHOUSE_POOL
 
 WAREHOUSE_BACKEND_VAR = "WAREHOUSE_BACKEND"
 WAREHOUSE_IO_MANAGER_KEY = "warehouse_io_manager"
+# DuckDB allows one writing process per file: its writers (and readers, which cannot open
+# the file beside a writer) share this pool (limit 1: concurrency.pools.default_limit).
+WAREHOUSE_POOL = "warehouse"
 
 
 class WarehouseBackend(enum.Enum):

@@ -171,11 +171,11 @@ class Stack:
                 proc.kill()
 
     def warehouse_rows(self, source_file: str) -> int:
-        """Rows of one landing file in the warehouse table landing.orders (read-only)."""
+        """Rows of one landing file in the warehouse table landing.warehouse_landed_orders (read-only)."""
         code = (
             "import duckdb, os, sys\n"
             "c = duckdb.connect(os.environ['WAREHOUSE_DUCKDB_PATH'], read_only=True)\n"
-            "print(c.execute('SELECT count(*) FROM landing.orders WHERE source_file = ?', [sys.argv[1]]).fetchone()[0])\n"
+            "print(c.execute('SELECT count(*) FROM landing.warehouse_landed_orders WHERE source_file = ?', [sys.argv[1]]).fetchone()[0])\n"
         )
         return int(self.tool("python", "-c", code, source_file).strip().splitlines()[-1])
 

@@ -15,15 +15,18 @@ import uuid
 from pathlib import Path
 
 import dagster as dg
+import duckdb
+import pandas as pd
 import pytest
 from dagster_duckdb_pandas import DuckDBPandasIOManager
 
 import app
+from app.defs.landing.assets import landed_orders, warehouse_landed_orders
+from app.defs.landing.sensors import landing_zone_sensor
 from app.io_managers.s3_parquet import S3ParquetIOManager
 from app.resources.landing_zone import LandingZone
 from app.resources.s3_store import S3Store
 from app.resources.shop_source import ShopSource
-from app.resources.warehouse import Warehouse
 
 S3_ACCESS_KEY = "unit-test-access"
 S3_SECRET_KEY = "unit-test-secret-0123456789"
@@ -105,6 +108,32 @@ def s3_store(s3_endpoint) -> S3Store:
     return S3Store(endpoint_url=s3_endpoint, aws_access_key_id=S3_ACCESS_KEY, aws_secret_access_key=S3_SECRET_KEY)
 
 
+class S3View:
+    """What tests read back from the S3 server (the code location itself never needs these)."""
+
+    def __init__(self, store: S3Store):
+        self.client = store.client()
+
+    def sizes(self, bucket: str, prefix: str = "") -> dict[str, int]:
+        """Key -> size in bytes of every object under ``prefix`` (all pages)."""
+        pages = self.client.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix)
+        return {obj["Key"]: obj["Size"] for page in pages for obj in page.get("Contents", [])}
+
+    def keys(self, bucket: str, prefix: str = "") -> set[str]:
+        """Every key under ``prefix``."""
+        return set(self.sizes(bucket, prefix))
+
+    def read(self, bucket: str, key: str) -> bytes:
+        """The whole object ``bucket/key``."""
+        return self.client.get_object(Bucket=bucket, Key=key)["Body"].read()
+
+
+@pytest.fixture(scope="session")
+def s3_view(s3_store) -> S3View:
+    """Read-back helpers on the test S3 server."""
+    return S3View(s3_store)
+
+
 @pytest.fixture
 def fresh_bucket(s3_store):
     """A factory creating an empty bucket with a unique name (tests never share objects)."""
@@ -129,17 +158,33 @@ def landing_zone(s3_store, fresh_bucket) -> LandingZone:
     return LandingZone(store=s3_store, bucket=fresh_bucket("landing"))
 
 
+class WarehouseFile:
+    """The DuckDB warehouse file of a test, opened from the test as a BI tool or an operator would."""
+
+    def __init__(self, path: Path):
+        path.parent.mkdir(parents=True, exist_ok=True)  # DuckDB creates the file, not its folder
+        self.path = str(path)
+
+    def connect(self) -> duckdb.DuckDBPyConnection:
+        """A connection configured as DuckDBPandasIOManager's: one process cannot open a file with
+        two configurations, and a failed write can leave the IO manager's connection open."""
+        return duckdb.connect(self.path, config={"custom_user_agent": "dagster"})
+
+    def query(self, sql: str) -> pd.DataFrame:
+        """Run a query and return the result as a DataFrame."""
+        with self.connect() as conn:
+            return conn.execute(sql).df()
+
+
 @pytest.fixture
-def warehouse(tmp_path) -> Warehouse:
+def warehouse(tmp_path) -> WarehouseFile:
     """A DuckDB warehouse file in the test's temp folder."""
-    return Warehouse(path=str(tmp_path / "warehouse" / "warehouse.duckdb"))
+    return WarehouseFile(tmp_path / "warehouse" / "warehouse.duckdb")
 
 
 @pytest.fixture
 def warehouse_io_manager(warehouse) -> DuckDBPandasIOManager:
-    """The default (DuckDB) warehouse IO manager, on the same file as ``warehouse``."""
-    # DuckDB creates the file but not its folder.
-    Path(warehouse.path).parent.mkdir(parents=True, exist_ok=True)
+    """The default (DuckDB) warehouse IO manager, on the ``warehouse`` file."""
     return DuckDBPandasIOManager(database=warehouse.path)
 
 
@@ -150,23 +195,21 @@ def shop() -> ShopSource:
 
 
 @pytest.fixture
-def s3_resources(s3_io_manager, landing_zone, warehouse, warehouse_io_manager, shop) -> dict:
+def s3_resources(s3_io_manager, landing_zone, warehouse_io_manager, shop) -> dict:
     """Resources as in local/ci/prod: S3 lake and landing zone, DuckDB warehouse."""
     return {
         "io_manager": s3_io_manager,
         "landing_zone": landing_zone,
-        "warehouse": warehouse,
         "warehouse_io_manager": warehouse_io_manager,
         "shop": shop,
     }
 
 
 @pytest.fixture
-def dev_resources(tmp_path, warehouse, warehouse_io_manager, shop) -> dict:
+def dev_resources(tmp_path, warehouse_io_manager, shop) -> dict:
     """Resources as in dev: DuckDB lake file instead of S3."""
     return {
         "io_manager": DuckDBPandasIOManager(database=str(tmp_path / "lake.duckdb")),
-        "warehouse": warehouse,
         "warehouse_io_manager": warehouse_io_manager,
         "shop": shop,
     }
@@ -177,6 +220,33 @@ def instance():
     """A throw-away Dagster instance (run storage, dynamic partitions, sensor cursors)."""
     with dg.instance_for_test() as test_instance:
         yield test_instance
+
+
+@pytest.fixture
+def land(instance, s3_resources, landing_zone):
+    """Drop files, run one sensor tick, execute every run it requests (with the given resources);
+    return results by file name."""
+
+    def drop_and_run(files: dict[str, bytes], resources: dict | None = None) -> dict[str, dg.ExecuteInProcessResult]:
+        for name, body in files.items():
+            landing_zone.drop(name, body)
+        with dg.build_sensor_context(instance=instance, resources={"landing_zone": landing_zone}) as context:
+            tick = landing_zone_sensor(context)
+        for request in tick.dynamic_partitions_requests:
+            instance.add_dynamic_partitions(request.partitions_def_name, list(request.partition_keys))
+        return {
+            request.partition_key: dg.materialize(
+                [landed_orders, warehouse_landed_orders],
+                partition_key=request.partition_key,
+                run_config=request.run_config,
+                resources=resources or s3_resources,
+                instance=instance,
+                raise_on_error=False,
+            )
+            for request in tick.run_requests
+        }
+
+    return drop_and_run
 
 
 @pytest.fixture

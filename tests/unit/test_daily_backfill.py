@@ -8,7 +8,7 @@ from app.defs.events.daily_events import daily_event_counts, daily_events
 BACKFILL_DAYS = ["2026-01-01", "2026-01-02", "2026-01-03"]
 
 
-def test_each_day_of_a_range_lands_in_its_own_partition(instance, s3_resources, s3_io_manager):
+def test_each_day_of_a_range_lands_in_its_own_partition(instance, s3_resources, s3_io_manager, s3_view):
     """Three partitions, three successful runs, three distinct lake objects per asset."""
     defs = dg.Definitions(assets=[daily_events, daily_event_counts], jobs=[daily_events_job], resources=s3_resources)
     job = defs.resolve_job_def("daily_events_job")
@@ -18,5 +18,5 @@ def test_each_day_of_a_range_lands_in_its_own_partition(instance, s3_resources, 
 
     materialized = instance.get_materialized_partitions(daily_event_counts.key)
     assert materialized == set(BACKFILL_DAYS)
-    keys = {o.key for o in s3_io_manager.store.list_objects(s3_io_manager.bucket, "daily_")}
+    keys = s3_view.keys(s3_io_manager.bucket, "daily_")
     assert keys == {f"{asset}/{day}.parquet" for asset in ("daily_events", "daily_event_counts") for day in BACKFILL_DAYS}

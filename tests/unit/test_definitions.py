@@ -33,12 +33,12 @@ def test_non_dev_environments_use_the_s3_lake(platform_env, load_app_defs, envir
     env = platform_env(environment)
     defs = load_app_defs()
     dg.Definitions.validate_loadable(defs)
-    with dg.build_resources({k: defs.resources[k] for k in ("io_manager", "warehouse", "landing_zone")}) as res:
+    with dg.build_resources({k: defs.resources[k] for k in ("io_manager", "landing_zone")}) as res:
         assert isinstance(res.io_manager, S3ParquetIOManager)
         assert res.io_manager.bucket == env["LAKE_BUCKET"]
         assert res.io_manager.store.endpoint_url == env["S3_ENDPOINT_URL"]
         assert res.landing_zone.bucket == env["LANDING_BUCKET"]
-        assert res.warehouse.path == env["WAREHOUSE_DUCKDB_PATH"]
+    assert defs.resources["warehouse_io_manager"].database == dg.EnvVar("WAREHOUSE_DUCKDB_PATH")
 
 
 @pytest.mark.parametrize(
@@ -47,7 +47,7 @@ def test_non_dev_environments_use_the_s3_lake(platform_env, load_app_defs, envir
         ("LAKE_BUCKET", "io_manager"),
         ("AWS_ACCESS_KEY_ID", "io_manager"),
         ("LANDING_BUCKET", "landing_zone"),
-        ("WAREHOUSE_DUCKDB_PATH", "warehouse"),
+        ("WAREHOUSE_DUCKDB_PATH", "warehouse_io_manager"),
     ],
 )
 def test_missing_env_var_error_names_the_variable(platform_env, load_app_defs, missing, resource_key):

@@ -6,21 +6,20 @@ from app.resources.landing_zone import DEFAULT_MAX_FILE_BYTES
 from app.resources.s3_store import S3Store
 
 
-def test_drop_tool_uploads_to_incoming(platform_env, s3_store: S3Store):
+def test_drop_tool_uploads_to_incoming(platform_env, s3_view):
     """With PLATFORM_ENV=local and S3 variables set, the file lands under incoming/."""
     env = platform_env("local", LANDING_BUCKET="drop-tool-landing")
     key = main(["duplicates", "--name", "demo.csv", "--rows", "6", "--ensure-bucket"])
     assert key == "incoming/demo.csv"
-    frame = parse_orders_csv(s3_store.get_bytes(env["LANDING_BUCKET"], key))
+    frame = parse_orders_csv(s3_view.read(env["LANDING_BUCKET"], key))
     assert len(frame) == 6 and not frame["order_id"].is_unique
 
 
-def test_oversized_file_is_well_formed_and_just_over_the_limit(platform_env, s3_store: S3Store):
+def test_oversized_file_is_well_formed_and_just_over_the_limit(platform_env, s3_store: S3Store, s3_view):
     """`oversized` streams a valid CSV 1 MiB over max_file_bytes: only its size is wrong."""
     env = platform_env("local", LANDING_BUCKET="drop-tool-oversized")
     key = main(["oversized", "--name", "big.csv", "--ensure-bucket"])
-    [obj] = s3_store.list_objects(env["LANDING_BUCKET"], key)
-    assert obj.size == DEFAULT_MAX_FILE_BYTES + 1024 * 1024
+    assert s3_view.sizes(env["LANDING_BUCKET"], key) == {key: DEFAULT_MAX_FILE_BYTES + 1024 * 1024}
     head = s3_store.client().get_object(Bucket=env["LANDING_BUCKET"], Key=key, Range="bytes=0-4095")["Body"].read()
     complete_lines = head[: head.rindex(b"\n") + 1]
     assert len(parse_orders_csv(complete_lines)) > 50

@@ -2,7 +2,12 @@
 
 import pytest
 
-from app.environment import Environment, current_environment
+from app.environment import (
+    Environment,
+    current_environment,
+    default_schedule_status,
+    default_sensor_status,
+)
 
 
 def test_dev_is_the_default_when_unset():
@@ -22,3 +27,22 @@ def test_unknown_value_names_the_variable_and_allowed_values(monkeypatch):
     monkeypatch.setenv("PLATFORM_ENV", "staging")
     with pytest.raises(ValueError, match=r"PLATFORM_ENV='staging'.*dev, local, ci, prod"):
         current_environment()
+
+
+
+@pytest.mark.parametrize(("value", "running"), [("dev", False), ("local", True), ("ci", True), ("prod", True)])
+def test_the_schedule_and_landing_sensor_start_running_only_where_services_exist(monkeypatch, value, running):
+    """In dev the ingest schedule and the landing sensor start STOPPED (a laptop does no work on
+    its own); on the services they start RUNNING."""
+    monkeypatch.setenv("PLATFORM_ENV", value)
+    expected = "RUNNING" if running else "STOPPED"
+    assert (default_schedule_status().value, default_sensor_status().value) == (expected, expected)
+
+
+def test_the_schedule_and_landing_sensor_take_their_default_status_from_the_environment():
+    """Both definitions use these defaults (evaluated when the code location is imported: dev here)."""
+    from app.defs.landing.sensors import landing_zone_sensor
+    from app.defs.orders.schedules import ingest_orders_schedule
+
+    assert ingest_orders_schedule.default_status == default_schedule_status()
+    assert landing_zone_sensor.default_status == default_sensor_status()

@@ -8,45 +8,24 @@ from app.defs.landing.sensors import landing_zone_sensor
 from app.lib.landing_files import make_malformed_orders_csv, make_orders_csv
 from app.resources.landing_zone import REASON_SUFFIX, LandingZone
 from app.resources.s3_store import S3Store
-from app.resources.warehouse import Warehouse
+
+# Where the warehouse IO manager publishes landed files: <schema metadata>.<asset name>.
+TABLE = "landing.warehouse_landed_orders"
 
 
 @pytest.fixture
-def land(instance, s3_resources, landing_zone):
-    """Drop files, run one sensor tick, execute every run it requests (with the given resources);
-    return results by file name."""
-
-    def drop_and_run(files: dict[str, bytes], resources: dict | None = None) -> dict[str, dg.ExecuteInProcessResult]:
-        for name, body in files.items():
-            landing_zone.drop(name, body)
-        with dg.build_sensor_context(instance=instance, resources={"landing_zone": landing_zone}) as context:
-            tick = landing_zone_sensor(context)
-        for request in tick.dynamic_partitions_requests:
-            instance.add_dynamic_partitions(request.partitions_def_name, list(request.partition_keys))
-        return {
-            request.partition_key: dg.materialize(
-                [landed_orders, warehouse_landed_orders],
-                partition_key=request.partition_key,
-                run_config=request.run_config,
-                resources=resources or s3_resources,
-                instance=instance,
-                raise_on_error=False,
-            )
-            for request in tick.run_requests
-        }
-
-    return drop_and_run
+def keys(landing_zone, s3_view):
+    """Keys under a prefix of the landing bucket."""
+    return lambda prefix: s3_view.keys(landing_zone.bucket, prefix)
 
 
-def _keys(landing_zone, prefix: str) -> set[str]:
-    return {o.key for o in landing_zone.store.list_objects(landing_zone.bucket, prefix)}
+@pytest.fixture
+def reason(landing_zone, s3_view):
+    """The quarantine reason stored next to a file."""
+    return lambda name: s3_view.read(landing_zone.bucket, f"quarantine/{name}{REASON_SUFFIX}").decode()
 
 
-def _reason(landing_zone, name: str) -> str:
-    return landing_zone.store.get_bytes(landing_zone.bucket, f"quarantine/{name}{REASON_SUFFIX}").decode()
-
-
-def test_malformed_files_are_quarantined_and_good_ones_still_load(land, landing_zone, warehouse):
+def test_malformed_files_are_quarantined_and_good_ones_still_load(land, warehouse, keys, reason):
     """Bad header / bad rows go to quarantine/ with a reason; the good file is published."""
     results = land(
         {
@@ -58,21 +37,20 @@ def test_malformed_files_are_quarantined_and_good_ones_still_load(land, landing_
     assert results["good.csv"].success
     assert not results["bad-header.csv"].success and not results["bad-rows.csv"].success
 
-    assert _keys(landing_zone, "incoming/") == set()
-    assert _keys(landing_zone, "processed/") == {"processed/good.csv"}
-    assert _keys(landing_zone, "quarantine/") == {
+    assert keys("incoming/") == set()
+    assert keys("processed/") == {"processed/good.csv"}
+    assert keys("quarantine/") == {
         "quarantine/bad-header.csv",
         f"quarantine/bad-header.csv{REASON_SUFFIX}",
         "quarantine/bad-rows.csv",
         f"quarantine/bad-rows.csv{REASON_SUFFIX}",
     }
-    reason = landing_zone.store.get_bytes(landing_zone.bucket, f"quarantine/bad-header.csv{REASON_SUFFIX}")
-    assert reason.decode().startswith("bad header")
-    published = warehouse.query("SELECT source_file, count(*) AS n FROM landing.orders GROUP BY 1")
+    assert reason("bad-header.csv").startswith("bad header")
+    published = warehouse.query(f"SELECT source_file, count(*) AS n FROM {TABLE} GROUP BY 1")
     assert published.to_dict("records") == [{"source_file": "good.csv", "n": 8}]
 
 
-def test_duplicate_order_ids_fail_the_blocking_check_and_skip_publishing(land, landing_zone, warehouse):
+def test_duplicate_order_ids_fail_the_blocking_check_and_skip_publishing(land, landing_zone, warehouse, keys, reason):
     """A well-formed file with repeated order_ids lands, fails unique_order_ids, is not published
     and is quarantined (not "processed") with the duplicate ids as its reason."""
     results = land({"dupes.csv": make_orders_csv(6, duplicate_order_ids=True), "clean.csv": make_orders_csv(4)})
@@ -83,10 +61,10 @@ def test_duplicate_order_ids_fail_the_blocking_check_and_skip_publishing(land, l
     landed = {e.asset_key.to_user_string() for e in dupes.get_asset_materialization_events()}
     assert landed == {"landed_orders"}  # warehouse_landed_orders was skipped
     assert not dupes.success  # the run fails (DagsterAssetCheckFailedError), so alerts fire
-    assert _keys(landing_zone, "processed/") == {"processed/clean.csv"}
-    assert "quarantine/dupes.csv" in _keys(landing_zone, "quarantine/")
-    assert _reason(landing_zone, "dupes.csv").startswith("duplicate order_id: 3 repeated row(s), e.g. 1, 2, 3")
-    published = warehouse.query("SELECT DISTINCT source_file FROM landing.orders")
+    assert keys("processed/") == {"processed/clean.csv"}
+    assert "quarantine/dupes.csv" in keys("quarantine/")
+    assert reason("dupes.csv").startswith("duplicate order_id: 3 repeated row(s), e.g. 1, 2, 3")
+    published = warehouse.query(f"SELECT DISTINCT source_file FROM {TABLE}")
     assert published["source_file"].tolist() == ["clean.csv"]
 
 
@@ -102,10 +80,10 @@ def test_rerunning_a_landed_file_is_idempotent(land, instance, s3_resources, war
         instance=instance,
     )
     assert rerun.success
-    assert warehouse.query("SELECT count(*) AS n FROM landing.orders")["n"][0] == 5
+    assert warehouse.query(f"SELECT count(*) AS n FROM {TABLE}")["n"][0] == 5
 
 
-def test_empty_and_oversized_files_are_quarantined_with_their_reason(land, landing_zone, s3_resources):
+def test_empty_and_oversized_files_are_quarantined_with_their_reason(land, landing_zone, s3_resources, keys, reason):
     """An empty file and one over max_file_bytes (judged from its S3 size) are quarantined."""
     small_limit = LandingZone(store=landing_zone.store, bucket=landing_zone.bucket, max_file_bytes=2_000)
     big = make_orders_csv(200)
@@ -116,46 +94,69 @@ def test_empty_and_oversized_files_are_quarantined_with_their_reason(land, landi
     )
     assert not results["empty.csv"].success and not results["big.csv"].success
     assert results["small.csv"].success
-    assert _reason(landing_zone, "empty.csv").startswith("empty file")
-    assert _reason(landing_zone, "big.csv").startswith(f"file too large: {len(big):,} bytes, over the landing limit of 2,000")
-    assert _keys(landing_zone, "incoming/") == set()
+    assert reason("empty.csv").startswith("empty file")
+    assert reason("big.csv").startswith(f"file too large: {len(big):,} bytes, over the landing limit of 2,000")
+    assert keys("incoming/") == set()
 
 
-def test_a_file_is_processed_only_after_it_is_published(land, landing_zone, instance, s3_resources, tmp_path, warehouse):
-    """The warehouse publish fails after landed_orders ran: the file stays in incoming/, not
-    processed/. A re-run of the run publishes it exactly once and only then files it."""
-    blocker = tmp_path / "not-a-folder"
-    blocker.write_text("a file where the warehouse folder should be: every publish fails")
-    broken = {**s3_resources, "warehouse": Warehouse(path=str(blocker / "warehouse.duckdb"))}
-    results = land({"late.csv": make_orders_csv(7)}, resources=broken)
+def test_a_file_is_processed_only_after_it_is_published(land, instance, s3_resources, warehouse, keys):
+    """The warehouse rejects the publish after landed_orders ran: the file stays in incoming/,
+    not processed/. After the fix, a re-run publishes it exactly once and only then files it."""
+    with warehouse.connect() as conn:  # a table the landed rows cannot go into
+        conn.execute(f"CREATE SCHEMA {TABLE.split('.')[0]}; CREATE TABLE {TABLE} (source_file INTEGER)")
+    results = land({"late.csv": make_orders_csv(7)})
     failed = results["late.csv"]
     assert not failed.success
     assert {e.asset_key.to_user_string() for e in failed.get_asset_materialization_events()} == {"landed_orders"}
-    assert _keys(landing_zone, "incoming/") == {"incoming/late.csv"}
-    assert _keys(landing_zone, "processed/") == set()
+    assert keys("incoming/") == {"incoming/late.csv"}
+    assert keys("processed/") == set()
 
+    with warehouse.connect() as conn:  # the fix
+        conn.execute(f"DROP TABLE {TABLE}")
     for _ in range(2):  # a retry after the fix, then a second (manual) re-run
         rerun = dg.materialize(
             [landed_orders, warehouse_landed_orders], partition_key="late.csv",
             run_config=failed.dagster_run.run_config, resources=s3_resources, instance=instance,
         )
         assert rerun.success
-    assert _keys(landing_zone, "incoming/") == set()
-    assert _keys(landing_zone, "processed/") == {"processed/late.csv"}
-    assert warehouse.query("SELECT count(*) AS n FROM landing.orders")["n"][0] == 7
+    assert keys("incoming/") == set()
+    assert keys("processed/") == {"processed/late.csv"}
+    assert warehouse.query(f"SELECT count(*) AS n FROM {TABLE}")["n"][0] == 7
 
 
-def test_odd_but_valid_names_are_published_each_under_its_own_name(land, landing_zone, warehouse):
+def test_a_run_lands_only_the_version_the_sensor_saw(landing_zone, instance, s3_resources, keys):
+    """LandingFileConfig.etag is the integrity check: a file replaced between the sensor tick and
+    the run fails that run clearly (S3 If-Match), unpublished; the new upload stays in incoming/
+    for the run the sensor requests for it."""
+    landing_zone.drop("replaced.csv", make_orders_csv(3))
+    with dg.build_sensor_context(instance=instance, resources={"landing_zone": landing_zone}) as context:
+        [request] = landing_zone_sensor(context).run_requests
+    instance.add_dynamic_partitions("landing_files", [request.partition_key])
+    landing_zone.drop("replaced.csv", make_orders_csv(5))  # a new version under the same name
+
+    result = dg.materialize(
+        [landed_orders, warehouse_landed_orders], partition_key=request.partition_key,
+        run_config=request.run_config, resources=s3_resources, instance=instance, raise_on_error=False,
+    )
+    assert not result.success
+    [failure] = [e for e in result.all_events if e.event_type_value == "STEP_FAILURE"]
+    assert failure.step_key == "landed_orders"
+    assert "incoming/replaced.csv was replaced after this run was requested" in str(failure.event_specific_data.error)
+    assert result.get_asset_materialization_events() == []
+    assert keys("incoming/") == {"incoming/replaced.csv"} and keys("processed/") == set()
+
+
+def test_odd_but_valid_names_are_published_each_under_its_own_name(land, landing_zone, warehouse, keys):
     """Non-ASCII, case-only differences and separators land as separate partitions."""
     names = ["zürich-订单.csv", "Case.csv", "case.csv", "a,b.csv"]
     results = land({name: make_orders_csv(2 + i, first_order_id=100 * i) for i, name in enumerate(names)})
     assert all(result.success for result in results.values()), results
-    published = warehouse.query("SELECT source_file, count(*) AS n FROM landing.orders GROUP BY 1")
+    published = warehouse.query(f"SELECT source_file, count(*) AS n FROM {TABLE} GROUP BY 1")
     assert dict(zip(published["source_file"], published["n"])) == {name: 2 + i for i, name in enumerate(names)}
-    assert _keys(landing_zone, "processed/") == {f"processed/{name}" for name in names}
+    assert keys("processed/") == {f"processed/{name}" for name in names}
 
 
-def test_an_unreachable_s3_is_retried_with_an_error_naming_it(instance, landing_zone, monkeypatch):
+def test_an_unreachable_s3_is_retried_with_an_error_naming_it(instance, landing_zone, monkeypatch, keys):
     """Reading the file while S3 is down requests a step retry (not a quarantine: the file is
     fine) and the error names the S3 endpoint; the file is untouched."""
     from app.defs.landing import assets
@@ -174,13 +175,12 @@ def test_an_unreachable_s3_is_retried_with_an_error_naming_it(instance, landing_
     assert len(retries) == 1 and not result.success
     cause = retries[0].event_specific_data.error.cause
     assert cause.cls_name == "S3UnavailableError" and "S3 unreachable at http://127.0.0.1:9" in cause.message
-    assert _keys(landing_zone, "incoming/") == {key} and _keys(landing_zone, "quarantine/") == set()
+    assert keys("incoming/") == {key} and keys("quarantine/") == set()
 
 
-def test_a_file_too_big_for_one_copy_request_is_still_quarantined(landing_zone):
+def test_a_file_too_big_for_one_copy_request_is_still_quarantined(landing_zone, keys, s3_view):
     """Quarantining moves big files with a multipart copy (over boto3's 8 MB threshold)."""
     key = landing_zone.drop("big-move.csv", b"x" * (9 * 1024 * 1024))
     target = landing_zone.quarantine(key, "file too large: test")
-    assert _keys(landing_zone, "incoming/") == set()
-    [moved] = [o for o in landing_zone.store.list_objects(landing_zone.bucket, target) if o.key == target]
-    assert moved.size == 9 * 1024 * 1024
+    assert keys("incoming/") == set()
+    assert s3_view.sizes(landing_zone.bucket, target)[target] == 9 * 1024 * 1024

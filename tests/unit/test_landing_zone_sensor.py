@@ -87,7 +87,7 @@ def test_the_same_content_uploaded_again_is_requested_again(landing_zone, evalua
     assert request.run_key.split("@")[1] == original.run_key.split("@")[1]  # same content (ETag)
 
 
-def test_hostile_names_never_break_a_tick(landing_zone, evaluate, instance):
+def test_hostile_names_never_break_a_tick(landing_zone, evaluate, instance, s3_view):
     """Names that cannot be partition keys are quarantined by the sensor, under a safe name
     with the reason; every other file, however odd its name, is still requested."""
     body = make_orders_csv(3)
@@ -103,9 +103,9 @@ def test_hostile_names_never_break_a_tick(landing_zone, evaluate, instance):
     assert sorted(json.loads(result.cursor)) == sorted(f"incoming/{n}" for n in requested)
     assert [o.key for o in landing_zone.list_incoming()] == sorted(f"incoming/{n}" for n in requested)
     reasons = {
-        o.key: landing_zone.store.get_bytes(landing_zone.bucket, o.key).decode()
-        for o in landing_zone.store.list_objects(landing_zone.bucket, "quarantine/")
-        if o.key.endswith(REASON_SUFFIX)
+        key: s3_view.read(landing_zone.bucket, key).decode()
+        for key in s3_view.keys(landing_zone.bucket, "quarantine/")
+        if key.endswith(REASON_SUFFIX)
     }
     assert len(reasons) == 6, reasons
     expected = ["control character '\\n'", "control character '\\t'", "'...'", "bytes long",

@@ -24,17 +24,13 @@ def _range(first: str, last: str) -> dict[str, str]:
     return {ASSET_PARTITION_RANGE_START_TAG: first, ASSET_PARTITION_RANGE_END_TAG: last}
 
 
-def _lake_keys(io_manager, prefix: str) -> set[str]:
-    return {o.key for o in io_manager.store.list_objects(io_manager.bucket, prefix)}
-
-
 def test_partitioned_assets_backfill_a_range_in_one_run():
     """The daily and date x region assets all declare the single-run backfill policy."""
     for asset in (daily_events, daily_event_counts, regional_orders, daily_regional_revenue):
         assert asset.backfill_policy == dg.BackfillPolicy.single_run(), asset.key
 
 
-def test_a_week_is_one_run_and_one_object_per_day(instance, s3_resources, s3_io_manager):
+def test_a_week_is_one_run_and_one_object_per_day(instance, s3_resources, s3_io_manager, s3_view):
     """Seven days in one run: seven objects per asset, each holding only its day's rows."""
     result = dg.materialize(
         [daily_events, daily_event_counts], resources=s3_resources, instance=instance, tags=_range(DAYS[0], DAYS[-1])
@@ -43,7 +39,7 @@ def test_a_week_is_one_run_and_one_object_per_day(instance, s3_resources, s3_io_
     assert len(instance.get_run_records()) == 1
     assert instance.get_materialized_partitions(daily_event_counts.key) == set(DAYS)
     for asset in ("daily_events", "daily_event_counts"):
-        assert _lake_keys(s3_io_manager, f"{asset}/") == {f"{asset}/{day}.parquet" for day in DAYS}
+        assert s3_view.keys(s3_io_manager.bucket, f"{asset}/") == {f"{asset}/{day}.parquet" for day in DAYS}
     one_day = dg.materialize(
         [daily_events, daily_event_counts], selection=[daily_event_counts], resources=s3_resources, partition_key=DAYS[3]
     )
@@ -51,12 +47,12 @@ def test_a_week_is_one_run_and_one_object_per_day(instance, s3_resources, s3_io_
     assert set(counts["event_date"].dt.strftime("%Y-%m-%d")) == {DAYS[3]}
 
 
-def test_a_date_by_region_range_writes_every_slice_and_rolls_up_per_day(s3_resources, s3_io_manager):
+def test_a_date_by_region_range_writes_every_slice_and_rolls_up_per_day(s3_resources, s3_io_manager, s3_view):
     """Three days x three regions in one run; the daily roll-up reads all nine in one run."""
     days = DAYS[:3]
     upstream = dg.materialize([regional_orders], resources=s3_resources, tags=_range(f"{days[0]}|eu", f"{days[-1]}|apac"))
     assert upstream.success
-    assert _lake_keys(s3_io_manager, "regional_orders/") == {
+    assert s3_view.keys(s3_io_manager.bucket, "regional_orders/") == {
         f"regional_orders/{day}/{region}.parquet" for day in days for region in REGIONS
     }
     rollup = dg.materialize(
@@ -67,7 +63,7 @@ def test_a_date_by_region_range_writes_every_slice_and_rolls_up_per_day(s3_resou
     )
     revenue = rollup.asset_value("daily_regional_revenue")
     assert len(revenue) == len(days) * len(REGIONS)
-    assert _lake_keys(s3_io_manager, "daily_regional_revenue/") == {f"daily_regional_revenue/{d}.parquet" for d in days}
+    assert s3_view.keys(s3_io_manager.bucket, "daily_regional_revenue/") == {f"daily_regional_revenue/{d}.parquet" for d in days}
 
 
 def test_a_range_in_dev_lands_in_duckdb_by_partition_expr(dev_resources):

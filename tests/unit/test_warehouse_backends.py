@@ -1,14 +1,16 @@
 """WAREHOUSE_BACKEND picks the library IO manager of the marts; the asset code is the same.
 
-The Snowflake test runs against ``fakesnow``, a Snowflake *emulator* (DuckDB underneath)
-that patches ``snowflake.connector`` in this process. It proves that the mart and its
-recency check go through ``SnowflakePandasIOManager`` and ``SnowflakeResource`` unchanged,
-that key-pair settings are read from the environment and the key is parsed, and that the
-table lands in the configured database and schema. It does NOT prove real Snowflake
-behaviour: authentication (the key is never verified), network and account settings,
-roles and grants, warehouse sizing, type mapping quirks, re-writes of an existing table
-(see FIRST_WRITE_CLEANUP), or SQL that fakesnow does not emulate. Run the mart once against
-a real Snowflake account before relying on it.
+The Snowflake tests run against ``fakesnow``, a Snowflake *emulator* (DuckDB underneath)
+that patches ``snowflake.connector`` in this process. They prove that the mart, its recency
+check and the landing job's publish go through ``SnowflakePandasIOManager`` and
+``SnowflakeResource`` unchanged, that key-pair settings are read from the environment and
+the key is parsed, that tables land in the configured database and schema, and that a
+landing file's slice is replaced, not appended, when it is published again. They do NOT
+prove real Snowflake behaviour: authentication (the key is never verified), network and
+account settings, roles and grants, warehouse sizing, type mapping quirks, the error
+Snowflake raises for a table's first write (see FIRST_WRITE_CLEANUP), concurrent writers, or
+SQL that fakesnow does not emulate. Run both jobs once against a real Snowflake account
+before relying on them.
 """
 
 import ast
@@ -21,13 +23,15 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from dagster_duckdb_pandas import DuckDBPandasIOManager
 
+from app.defs.landing.assets import landed_orders, warehouse_landed_orders
 from app.defs.marts.checks import customer_lifetime_value_orders_recency
 from app.defs.marts.customer_lifetime_value import customer_lifetime_value
 from app.defs.orders.assets import raw_orders, staged_orders
 from app.defs.shop.assets import shop_database_export
-from app.resources.warehouse import WAREHOUSE_POOL
+from app.lib.landing_files import make_orders_csv
 from app.resources.warehouse_backend import (
     WAREHOUSE_IO_MANAGER_KEY,
+    WAREHOUSE_POOL,
     current_warehouse_backend,
     warehouse_pool,
     warehouse_resources,
@@ -41,6 +45,8 @@ WRITE_PANDAS = "dagster_snowflake_pandas.snowflake_pandas_type_handler.write_pan
 # ignores Snowflake's "does not exist or not authorized"; fakesnow words that error differently.
 # The test writes the table once, so that cleanup is skipped instead.
 FIRST_WRITE_CLEANUP = r"^DELETE FROM \w+\.marts\.customer_lifetime_value$"
+# The same for the landing table, whose first write here is the file first.csv's slice.
+FIRST_SLICE_CLEANUP = r"^DELETE FROM \w+\.landing\.warehouse_landed_orders WHERE\s+source_file in \('first\.csv'\)$"
 
 
 def _private_key_pem() -> str:
@@ -73,6 +79,7 @@ def test_duckdb_is_the_default_backend_with_the_single_writer_pool(tmp_path):
     assert resources[WAREHOUSE_IO_MANAGER_KEY].database == str(tmp_path / "w.duckdb")
     assert warehouse_pool() == WAREHOUSE_POOL
     assert customer_lifetime_value.op.pool == WAREHOUSE_POOL
+    assert warehouse_landed_orders.op.pool == WAREHOUSE_POOL
 
 
 def test_snowflake_backend_has_no_pool(snowflake_env):
@@ -116,3 +123,27 @@ def test_mart_and_recency_check_run_unchanged_on_snowflake(snowflake_env, tmp_pa
                 ).fetchone()
     assert count == len(shop.customers())
     assert str(newest)[:10] == evaluation.metadata["newest_order"].value[:10]
+
+
+def test_landed_files_are_published_unchanged_on_snowflake(snowflake_env, tmp_path, land, landing_zone, instance, s3_view):
+    """The landing job's publish on the emulator: one slice per file, replaced (not appended)
+    when the file is published again, and each file filed as processed/ after its publish."""
+    with fakesnow.patch(extra_targets=[WRITE_PANDAS], db_path=tmp_path, nop_regexes=[FIRST_SLICE_CLEANUP]):
+        resources = {
+            "io_manager": DuckDBPandasIOManager(database=str(tmp_path / "lake.duckdb")),
+            "landing_zone": landing_zone,
+            **warehouse_resources(duckdb_path="unused-on-snowflake"),
+        }
+        results = land({"first.csv": make_orders_csv(3), "second.csv": make_orders_csv(4, first_order_id=100)}, resources)
+        assert all(result.success for result in results.values()), results
+        rerun = dg.materialize(
+            [landed_orders, warehouse_landed_orders], partition_key="second.csv",
+            run_config=results["second.csv"].dagster_run.run_config, resources=resources, instance=instance,
+        )
+        assert rerun.success
+        with dg.build_resources({"snowflake": resources["snowflake"]}) as built, built.snowflake.get_connection() as conn:
+            rows = conn.cursor().execute(
+                "SELECT source_file, count(*) FROM analytics.landing.warehouse_landed_orders GROUP BY 1"
+            ).fetchall()
+    assert dict(rows) == {"first.csv": 3, "second.csv": 4}
+    assert s3_view.keys(landing_zone.bucket, "processed/") == {"processed/first.csv", "processed/second.csv"}

@@ -17,6 +17,7 @@ Failure modes, by design:
   file is quarantined with the duplicate ids as its reason.
 """
 
+from collections.abc import Iterator
 from typing import NoReturn
 
 import botocore.exceptions
@@ -32,9 +33,16 @@ from app.lib.landing_files import (
 from app.lib.previews import frame_metadata
 from app.owners import DATA_ENGINEERING
 from app.resources.landing_zone import INCOMING_PREFIX, LandingZone
-from app.resources.warehouse import WAREHOUSE_POOL, Warehouse
+from app.resources.warehouse_backend import (
+    WAREHOUSE_IO_MANAGER_KEY,
+    current_warehouse_backend,
+    warehouse_pool,
+)
 
 GROUP = "landing"
+# The column holding each row's landing file (= partition key): the IO managers (the lake's
+# DuckDB one in dev, the warehouse's DuckDB or Snowflake one) replace a partition by it.
+PARTITION_METADATA = {"partition_expr": "source_file"}
 UNIQUE_CHECK = "unique_order_ids"
 # Connection-level S3 errors (endpoint down, DNS, timeouts): worth retrying, unlike bad input.
 S3_UNREACHABLE = (
@@ -69,8 +77,7 @@ class PublishConfig(dg.Config):
     partitions_def=landing_files,
     owners=[DATA_ENGINEERING],
     kinds={"s3", "pandas"},
-    # Dev's DuckDB IO manager finds a partition's rows through this column.
-    metadata={"partition_expr": "source_file"},
+    metadata=PARTITION_METADATA,
     check_specs=[
         dg.AssetCheckSpec(
             UNIQUE_CHECK,
@@ -129,33 +136,32 @@ def landed_orders(
     group_name=GROUP,
     partitions_def=landing_files,
     owners=[DATA_ENGINEERING],
-    kinds={"duckdb", "pandas"},
-    pool=WAREHOUSE_POOL,  # writes the DuckDB file: one writer at a time
-    description="Landed orders published to the warehouse table landing.orders (one slice per file).",
+    kinds={current_warehouse_backend().value, "pandas"},
+    io_manager_key=WAREHOUSE_IO_MANAGER_KEY,
+    metadata={"schema": "landing", **PARTITION_METADATA},
+    pool=warehouse_pool(),  # DuckDB: one writer at a time; Snowflake: none needed
+    description="Landed orders published to the warehouse table landing.warehouse_landed_orders "
+    "(one slice per file, replaced on re-runs).",
 )
 def warehouse_landed_orders(
     context: dg.AssetExecutionContext,
     config: PublishConfig,
-    warehouse: Warehouse,
     landing_zone: LandingZone,
     landed_orders: pd.DataFrame,
-) -> dg.MaterializeResult:
-    """Replace this file's rows in landing.orders (idempotent re-runs), then file it as processed."""
-    total = warehouse.upsert_slice("landing", "orders", landed_orders, "source_file", context.partition_key)
-    # Only now is the file published; a failure above leaves it in incoming/ for a re-run.
+) -> Iterator[dg.Output[pd.DataFrame]]:
+    """Publish the file's rows through the warehouse IO manager, then file it as processed."""
+    # Dagster stores a yielded output (the IO manager replaces this file's slice of the table)
+    # before this generator resumes: a failed write ends the step here, leaving the file in
+    # incoming/ for a re-run, so processed/ only ever holds published files.
+    yield dg.Output(landed_orders, metadata={"rows_from_file": dg.MetadataValue.int(len(landed_orders))})
     processed_key = landing_zone.mark_processed(INCOMING_PREFIX + context.partition_key, config.etag)
     if processed_key is None:
         context.log.warning(
             f"{INCOMING_PREFIX}{context.partition_key} was replaced by a newer upload while this run "
             "published the previous version; the newer one stays in incoming/ for its own run"
         )
-    return dg.MaterializeResult(
-        metadata={
-            "rows_from_file": dg.MetadataValue.int(len(landed_orders)),
-            "table_row_count": dg.MetadataValue.int(total),
-            "processed_key": dg.MetadataValue.text(processed_key or "(newer version pending)"),
-        }
-    )
+    else:
+        context.log.info(f"published and filed as {processed_key}")
 
 
 def _parse_landing_file(landing_zone: LandingZone, config: LandingFileConfig) -> pd.DataFrame:

@@ -25,7 +25,7 @@ import dagster as dg
 
 from app.defs.landing.jobs import landing_job
 from app.defs.landing.partitions import landing_files
-from app.environment import default_automation_status
+from app.environment import default_sensor_status
 from app.io_managers.s3_parquet import partition_path
 from app.lib.landing_files import name_problem
 from app.resources.landing_zone import (
@@ -83,7 +83,7 @@ def _rejection(obj: LandingObject, lake: _LakeNames) -> str | None:
     name="landing_zone_sensor",
     job=landing_job,
     minimum_interval_seconds=30,
-    default_status=default_automation_status(),
+    default_status=default_sensor_status(),
     description="Starts one landing_job run per new or changed CSV under incoming/ in LANDING_BUCKET.",
 )
 def landing_zone_sensor(context: dg.SensorEvaluationContext, landing_zone: LandingZone) -> dg.SensorResult:
