@@ -20,6 +20,7 @@ import pytest
 
 from app.lib.landing_files import MAX_NAME_BYTES
 from app.resources.landing_zone import DEFAULT_MAX_FILE_BYTES
+from scripts.platform_client import TERMINAL
 
 pytestmark = pytest.mark.stack
 
@@ -38,7 +39,7 @@ def landing(stack, wait_for):
         @staticmethod
         def finished_run(name: str, timeout: float = SENSOR_WAIT) -> dict:
             def check():
-                done = [r for r in stack.landing_runs(name) if r["status"] in ("SUCCESS", "FAILURE", "CANCELED")]
+                done = [r for r in stack.landing_runs(name) if r["status"] in TERMINAL]
                 return done[0] if done else None
             return stack.client("run", wait_for(check, timeout, f"a finished landing run of {name!r}")["runId"])
 
@@ -83,7 +84,7 @@ def test_a_crashed_run_does_not_keep_the_warehouse_slot(stack, landing, wait_for
 
     def finished_retry():
         retries = stack.client("runs", "--tag", f"dagster/parent_run_id={holder}")
-        return retries[0] if retries and retries[0]["status"] in ("SUCCESS", "FAILURE", "CANCELED") else None
+        return retries[0] if retries and retries[0]["status"] in TERMINAL else None
 
     retry = wait_for(finished_retry, RECOVERY_WAIT, f"the retry of {holder}")
     assert retry["status"] == "SUCCESS", retry

@@ -14,6 +14,8 @@ import time
 
 import pytest
 
+from scripts.platform_client import TERMINAL
+
 pytestmark = [pytest.mark.stack, pytest.mark.disruptive]
 # Written against the stack's behaviour but not yet seen green: the shared 2-core machine was
 # at load 60+ when they were written. Remove the skip after a green run.
@@ -48,7 +50,7 @@ def finished_retry_of(stack, run_id: str):
     """A poll: the finished automatic retry of `run_id`, else None."""
     def check():
         retries = stack.client("runs", "--tag", f"dagster/parent_run_id={run_id}")
-        return retries[0] if retries and retries[0]["status"] in ("SUCCESS", "FAILURE", "CANCELED") else None
+        return retries[0] if retries and retries[0]["status"] in TERMINAL else None
     return check
 
 
@@ -91,7 +93,7 @@ def test_daemon_crash_loses_no_run_and_no_file(stack, wait_for):
 
     def landed():
         runs = stack.landing_runs("during-daemon-crash.csv")
-        return runs if runs and all(r["status"] in ("SUCCESS", "FAILURE", "CANCELED") for r in runs) else None
+        return runs if runs and all(r["status"] in TERMINAL for r in runs) else None
 
     runs = wait_for(landed, SENSOR_WAIT + SERVICE_WAIT, "the landing run of the file dropped during the crash")
     time.sleep(35)  # one more sensor tick: a duplicate request would show up now
@@ -144,7 +146,7 @@ def test_s3_outage_mid_run_is_retried_and_lands_once(stack, wait_for):
     try:
         def hit_s3_error():
             found = events(stack, run_id, "STEP_UP_FOR_RETRY") + events(stack, run_id, "STEP_FAILURE")
-            return found or (stack.client("run", run_id)["status"] in ("SUCCESS", "FAILURE") and [None])
+            return found or (stack.client("run", run_id)["status"] in TERMINAL and [None])
         failures = wait_for(hit_s3_error, RUN_WAIT, "the landing step to hit the S3 outage", interval=3)
     finally:
         stack.compose("start", "minio", timeout=180)

@@ -8,6 +8,8 @@ Everything is driven the way an operator would: files dropped into the landing b
 
 import pytest
 
+from scripts.platform_client import TERMINAL
+
 pytestmark = pytest.mark.stack
 
 SENSOR_WAIT = 420  # the landing sensor ticks every 30 s; a run container then starts
@@ -19,7 +21,7 @@ def finished_landing_run(stack, name: str):
     """The terminal landing_job run for incoming/<name>, or None while there is none."""
     def check():
         runs = stack.client("runs", "--job", "landing_job", "--tag", f"landing/s3_key=incoming/{name}")
-        done = [r for r in runs if r["status"] in ("SUCCESS", "FAILURE", "CANCELED")]
+        done = [r for r in runs if r["status"] in TERMINAL]
         return done[0] if done else None
     return check
 
@@ -110,7 +112,7 @@ def _all_backfill_runs_done(stack):
     def check():
         runs = [r for r in stack.client("runs", "--job", "daily_events_job", "--limit", "50")
                 if any(t["key"] == "dagster/backfill" for t in r["tags"])]
-        if len(runs) >= len(BACKFILL_DAYS) and all(r["status"] in ("SUCCESS", "FAILURE", "CANCELED") for r in runs):
+        if len(runs) >= len(BACKFILL_DAYS) and all(r["status"] in TERMINAL for r in runs):
             return runs
         return None
     return check

@@ -6,6 +6,8 @@ import subprocess
 
 import pytest
 
+from scripts.platform_client import TERMINAL
+
 pytestmark = pytest.mark.stack
 
 CANARY = "platform_canary_job"
@@ -31,7 +33,7 @@ def test_killed_run_container_fails_the_run_and_is_retried(stack, wait_for):
 
     def finished_retry():
         retries = stack.client("runs", "--tag", f"dagster/parent_run_id={run_id}")
-        return retries[0] if retries and retries[0]["status"] in ("SUCCESS", "FAILURE", "CANCELED") else None
+        return retries[0] if retries and retries[0]["status"] in TERMINAL else None
 
     retry = wait_for(finished_retry, 420, f"a finished retry of {run_id}")
     assert retry["status"] == "SUCCESS", retry

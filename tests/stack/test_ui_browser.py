@@ -15,8 +15,17 @@ import re
 import uuid
 
 import pytest
-from browser import ARTIFACTS_DIR, INSTALL_HINT, DagsterUI, find_chromium, launch_chromium, webserver_url
+from browser import (
+    ARTIFACTS_DIR,
+    INSTALL_HINT,
+    DagsterUI,
+    find_chromium,
+    launch_chromium,
+    webserver_url,
+)
 from playwright.sync_api import expect, sync_playwright
+
+from scripts.platform_client import TERMINAL
 
 pytestmark = pytest.mark.stack
 
@@ -95,7 +104,7 @@ def failed_landing_run(stack, dropped_file, wait_for) -> str:
     """Run id of the finished landing run of `dropped_file` (found through GraphQL)."""
     def finished():
         runs = stack.client("runs", "--job", "landing_job", "--tag", f"landing/s3_key=incoming/{dropped_file}")
-        return next((r["runId"] for r in runs if r["status"] in ("SUCCESS", "FAILURE", "CANCELED")), None)
+        return next((r["runId"] for r in runs if r["status"] in TERMINAL), None)
 
     return wait_for(finished, SENSOR_WAIT, f"the landing run of {dropped_file}")
 
