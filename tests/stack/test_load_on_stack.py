@@ -13,6 +13,8 @@ import uuid
 
 import pytest
 
+from scripts.platform_client import TERMINAL
+
 pytestmark = pytest.mark.stack
 
 RUNS = 60
@@ -54,7 +56,7 @@ def test_sixty_runs_respect_the_run_cap_and_the_tag_limit(stack, run_sampler, wa
     def finished():
         rows = dict(line.split("|") for line in stack.psql(statuses_sql).splitlines() if line)
         counts = {status: int(n) for status, n in rows.items()}
-        done = sum(counts.get(s, 0) for s in ("SUCCESS", "FAILURE", "CANCELED"))
+        done = sum(counts.get(s, 0) for s in TERMINAL)
         return counts if done >= RUNS else None
 
     with run_sampler("platform/trigger", "automation") as sampler:
