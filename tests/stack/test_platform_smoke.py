@@ -91,8 +91,8 @@ def test_compute_logs_are_readable_from_s3(stack, smoke_run):
     assert text.strip(), keys
     step_keys = {s["stepKey"] for s in smoke_run["stepStats"]}
     assert any(step in text for step in step_keys), text[:2000]
-    # What raw_orders printed to stdout, captured in its run container.
-    assert "raw_orders: extracted" in text, text[:2000]
+    # What raw_orders logged (context.log writes to stderr), captured in its run container.
+    assert "raw_orders: loaded" in text, text[:2000]
 
 
 def test_daemon_reports_healthy(stack):

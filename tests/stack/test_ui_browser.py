@@ -29,10 +29,10 @@ from scripts.platform_client import TERMINAL
 
 pytestmark = pytest.mark.stack
 
-# raw_orders prints this line (app/defs/orders/assets.py): it reaches the UI only through
-# the S3 compute-log manager, since the run container that printed it is gone.
-PRINTING_ASSET = "raw_orders"
-PRINTED_LINE = re.compile(r"raw_orders: extracted \d+ rows from the orders API")
+# raw_orders logs this line (app/defs/orders/assets.py; context.log writes to stderr): the raw
+# stderr panel gets it only through the S3 compute-log manager, the run container being gone.
+LOGGING_ASSET = "raw_orders"
+LOGGED_LINE = re.compile(r"raw_orders: loaded \d+ rows")
 PARTITIONED_ASSET = "daily_events"
 SENSORS = ("default_automation_sensor", "landing_zone_sensor")
 LANDING_SENSOR = "landing_zone_sensor"
@@ -124,15 +124,15 @@ def test_asset_graph_shows_every_group_and_the_location_loaded(ui, asset_groups)
     expect(ui.page.get_by_text(re.compile(r"\berror\b", re.IGNORECASE))).to_have_count(0)
 
 
-def test_materialize_from_the_ui_shows_the_printed_lines(ui, stack):
-    """Materialize clicked on an asset page: the run succeeds, and the step's stdout, read
-    from the compute-log bucket, shows what the asset printed."""
-    run_id = ui.materialize(PRINTING_ASSET)
+def test_materialize_from_the_ui_shows_the_logged_lines(ui, stack):
+    """Materialize clicked on an asset page: the run succeeds, and the step's stderr, read
+    from the compute-log bucket, shows what the asset logged."""
+    run_id = ui.materialize(LOGGING_ASSET)
     assert ui.wait_for_run_to_finish() == "Success"
-    logs = ui.show_step_logs(PRINTING_ASSET, "stdout")
-    expect(logs).to_contain_text(PRINTED_LINE)
+    logs = ui.show_step_logs(LOGGING_ASSET, "stderr")  # context.log writes to stderr
+    expect(logs).to_contain_text(LOGGED_LINE)
     bucket = re.escape(stack.env["COMPUTE_LOGS_BUCKET"])
-    # The footer names the S3 object the lines were read from (a hidden twin exists for stderr).
+    # The footer names the S3 object the lines were read from (a hidden twin exists for stdout).
     source = ui.page.get_by_text(re.compile(rf"^s3://{bucket}/.*{run_id}/")).filter(visible=True)
     expect(source).to_be_visible()
 

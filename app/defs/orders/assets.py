@@ -19,8 +19,6 @@ GROUP = "orders"
 def raw_orders(context: dg.AssetExecutionContext, shop: ShopSource) -> dg.MaterializeResult[pd.DataFrame]:
     """Extract the orders feed and load it unchanged into the lake."""
     frame = shop.orders_api_feed()
-    # stdout lands in the compute logs (the smoke test reads them); context.log in the event log.
-    print(f"raw_orders: extracted {len(frame)} rows from the orders API")
     context.log.info(f"raw_orders: loaded {len(frame)} rows")
     return dg.MaterializeResult(value=frame, metadata=frame_metadata(frame))
 
