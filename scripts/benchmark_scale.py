@@ -21,7 +21,7 @@ import time
 import urllib.parse
 
 from benchmark_idle import EngineError, engine
-from platform_client import RUN_TIMES_QUERY, TERMINAL, client, query
+from platform_client import RUN_TIMES_QUERY, client, query, wait_for_run
 
 
 def run_container(run_id: str) -> str | None:
@@ -46,9 +46,10 @@ def main(argv: list[str]) -> int:
         run_config={"resources": {"shop": {"config": {"row_count": args.rows}}}},
         tags={"platform/benchmark": "scale"},
     )
-    peak, container, status = 0, None, None
-    deadline = time.monotonic() + args.timeout
-    while time.monotonic() < deadline:
+    peak, container = 0, None
+
+    def sample_memory() -> None:
+        nonlocal peak, container
         container = container or run_container(run_id)
         if container:
             try:
@@ -57,10 +58,8 @@ def main(argv: list[str]) -> int:
                 peak = max(peak, memory.get("max_usage", 0), memory.get("usage", 0))
             except EngineError:
                 pass  # the container exited between two samples
-        status = gql.get_run_status(run_id).value
-        if status in TERMINAL:
-            break
-        time.sleep(0.5)
+
+    status = wait_for_run(run_id, args.timeout, interval=0.5, on_poll=sample_memory)
     run = query(RUN_TIMES_QUERY, {"runId": run_id})["runOrError"]
     print(f"[figure] scale {args.job} rows={args.rows}: {status}")
     if run.get("startTime") and run.get("endTime"):

@@ -22,6 +22,7 @@ import json
 import os
 import sys
 import time
+from collections.abc import Callable
 
 from dagster_graphql import DagsterGraphQLClient
 from dagster_graphql.cli import execute_query_against_remote
@@ -108,15 +109,20 @@ def query(gql: str, variables: dict) -> dict:
     return response["data"]
 
 
-def wait_for_runs(run_ids: list[str], timeout: float, interval: float = 1) -> dict[str, tuple[str, float]]:
+def wait_for_runs(
+    run_ids: list[str], timeout: float, interval: float = 1, on_poll: Callable[[], None] | None = None
+) -> dict[str, tuple[str, float]]:
     """Poll runs until each reaches a TERMINAL status or `timeout` passes.
 
+    `on_poll`, if given, is called before every poll (e.g. to sample the run container).
     Returns run id -> (status, time.time() when it was seen terminal), for the finished runs only.
     """
     gql = client()
     finished: dict[str, tuple[str, float]] = {}
     deadline = time.monotonic() + timeout
     while True:
+        if on_poll:
+            on_poll()
         for run_id in set(run_ids) - finished.keys():
             status = gql.get_run_status(run_id).value
             if status in TERMINAL:
@@ -126,9 +132,11 @@ def wait_for_runs(run_ids: list[str], timeout: float, interval: float = 1) -> di
         time.sleep(interval)
 
 
-def wait_for_run(run_id: str, timeout: float, interval: float = 2) -> str | None:
+def wait_for_run(
+    run_id: str, timeout: float, interval: float = 2, on_poll: Callable[[], None] | None = None
+) -> str | None:
     """Poll one run until it reaches a terminal status; return it, or its last status at `timeout`."""
-    finished = wait_for_runs([run_id], timeout, interval)
+    finished = wait_for_runs([run_id], timeout, interval, on_poll)
     return finished[run_id][0] if run_id in finished else client().get_run_status(run_id).value
 
 
