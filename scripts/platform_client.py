@@ -14,6 +14,7 @@ loop, shared by the benchmark and the tests.
     materializations ASSET_KEY [--limit N]             recent materializations of an asset
     check-executions ASSET_KEY CHECK_NAME [--limit N]  recent executions of an asset check
     reload [LOCATION]                                  reload a code location (the UI's "Reload")
+    terminate RUN_ID                                   terminate a run (the UI's "Terminate")
     asset-keys                                         every asset key the webserver knows
 """
 
@@ -173,6 +174,8 @@ def main(argv: list[str]) -> int:
     p = sub.add_parser("reload")
     p.add_argument("location", nargs="?", default="app")
     sub.add_parser("asset-keys")
+    p = sub.add_parser("terminate")
+    p.add_argument("run_id")
     args = parser.parse_args(argv)
 
     if args.command == "launch":
@@ -197,6 +200,9 @@ def main(argv: list[str]) -> int:
     elif args.command == "reload":
         info = client().reload_repository_location(args.location)
         result = {"location": args.location, "status": info.status.value, "message": info.message}
+    elif args.command == "terminate":
+        client().terminate_run(args.run_id)
+        result = {"run_id": args.run_id, "terminating": True}
     elif args.command == "asset-keys":
         result = sorted("/".join(n["assetKey"]["path"]) for n in query(ASSET_KEYS_QUERY, {})["assetNodes"])
     else:

@@ -12,11 +12,11 @@ APP_UID = "10001"
 # The only capabilities a service may add back (docker-compose.yml says why for each).
 ALLOWED_CAPS = {
     "postgres": {"CHOWN", "DAC_OVERRIDE", "FOWNER", "SETUID", "SETGID"},
-    "webserver": {"SETUID", "SETGID"},
-    "daemon": {"SETUID", "SETGID"},
 }
 DAGSTER_SERVICES = ("create-buckets", "user-code", "webserver", "daemon")
-SERVICES = ("postgres", "minio", *DAGSTER_SERVICES)
+# The Docker API proxies: root in the container only to open the socket, with no capability.
+PROXIES = ("docker-proxy", "docker-proxy-housekeeping")
+SERVICES = ("postgres", "minio", *PROXIES, *DAGSTER_SERVICES)
 # Long-running Dagster services whose main process is checked from the inside.
 RUNNING_DAGSTER_SERVICES = ("user-code", "webserver", "daemon")
 
@@ -58,17 +58,29 @@ def test_service_runs_with_least_privilege(service_inspect, service):
     assert_least_privilege(service, service_inspect[service], ALLOWED_CAPS.get(service, set()))
 
 
-@pytest.mark.parametrize("service", DAGSTER_SERVICES)
-def test_dagster_service_has_a_read_only_root(service_inspect, service):
+@pytest.mark.parametrize("service", (*DAGSTER_SERVICES, *PROXIES))
+def test_service_has_a_read_only_root(service_inspect, service):
     """Code and config cannot be rewritten at run time; only tmpfs mounts are writable."""
     host = service_inspect[service]["HostConfig"]
     assert host["ReadonlyRootfs"] is True
-    assert "/tmp" in (host["Tmpfs"] or {})
+    if service in DAGSTER_SERVICES:
+        assert "/tmp" in (host["Tmpfs"] or {})
+
+
+@pytest.mark.parametrize("service", PROXIES)
+def test_proxy_process_has_no_capabilities(stack, service):
+    """The proxy's HAProxy runs as uid 0 (the socket's owner) with no capability at all, so it
+    can open the socket and nothing else a root process could."""
+    status = stack.docker("exec", stack.container_id(service), "cat", "/proc/1/status").stdout
+    fields = dict(line.split(":", 1) for line in status.splitlines() if ":" in line)
+    assert int(fields["CapEff"].strip(), 16) == 0, fields["CapEff"]
+    assert int(fields["CapPrm"].strip(), 16) == 0, fields["CapPrm"]
+    assert fields["NoNewPrivs"].strip() == "1"
 
 
 @pytest.mark.parametrize("service", RUNNING_DAGSTER_SERVICES)
 def test_dagster_process_is_unprivileged(stack, service):
-    """PID 1 (after the entrypoint's drop for webserver/daemon) is `dagster` with no capabilities."""
+    """PID 1 is `dagster` with no capabilities (no service starts Dagster as root)."""
     status = stack.docker("exec", stack.container_id(service), "cat", "/proc/1/status").stdout
     fields = dict(line.split(":", 1) for line in status.splitlines() if ":" in line)
     assert fields["Uid"].split()[:2] == [APP_UID, APP_UID], fields["Uid"]
