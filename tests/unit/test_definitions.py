@@ -6,8 +6,8 @@ from dagster_duckdb_pandas import DuckDBPandasIOManager
 
 from app.io_managers.s3_parquet import S3ParquetIOManager
 
-JOBS = {"ingest_orders_job", "daily_events_job", "landing_job", "platform_canary_job"}
-SCHEDULES = {"ingest_orders_schedule"}
+JOBS = {"ingest_orders_job", "daily_events_job", "landing_job", "platform_canary_job", "housekeeping_job"}
+SCHEDULES = {"ingest_orders_schedule", "housekeeping_schedule"}
 SENSORS = {"landing_zone_sensor", "report_run_failures", "default_automation_sensor"}
 
 
