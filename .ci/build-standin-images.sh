@@ -5,9 +5,9 @@
 #
 #   upstream image (docker-compose.yml default)        stand-in built here
 #   python:3.13.9-slim-trixie (Dockerfile base)   ->   ${STANDIN_PREFIX}/python:3.13-trixie
-#   postgres:17.6-trixie                          ->   ${STANDIN_PREFIX}/postgres:17-trixie
+#   postgres:17.6-trixie                          ->   ${STANDIN_PREFIX}/postgres:17-trixie-<hash>
 #   quay.io/minio/minio:RELEASE.2025-09-07...     ->   ${STANDIN_PREFIX}/seaweedfs-s3:4.48
-#   haproxy:3.0.11 (Docker API proxies)           ->   ${STANDIN_PREFIX}/haproxy:3.0-trixie
+#   haproxy:3.0.11 (Docker API proxies)           ->   ${STANDIN_PREFIX}/haproxy:3.0-trixie-<hash>
 #
 # The Debian root filesystem comes from `mmdebstrap` against a Debian mirror (DEBIAN_MIRROR),
 # imported with `docker import`; nothing is pulled from any registry.
@@ -24,11 +24,16 @@ suite="${DEBIAN_SUITE:-trixie}"
 mirror="${DEBIAN_MIRROR:-http://deb.debian.org/debian}"
 ca_bundle="${EXTRA_CA_BUNDLE:-$root/certs/empty.pem}"
 
+# Stand-ins whose entrypoint or config the stack depends on carry a hash of their build
+# context in the tag: an edit there yields a new tag, so a machine that still holds the
+# previous image builds the new one instead of reusing it.
+context_hash() { (cd "$here/standins/$1" && find . -type f -print0 | sort -z | xargs -0 sha256sum | sha256sum | cut -c1-10); }
+
 debian_image="$prefix/debian:$suite"
 python_image="$prefix/python:3.13-$suite"
-postgres_image="$prefix/postgres:17-$suite"
+postgres_image="$prefix/postgres:17-$suite-$(context_hash postgres)"
 s3_image="$prefix/seaweedfs-s3:4.48"
-haproxy_image="$prefix/haproxy:3.0-$suite"
+haproxy_image="$prefix/haproxy:3.0-$suite-$(context_hash haproxy)"
 
 "$here/install-docker-plugins.sh"
 
