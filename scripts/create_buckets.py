@@ -9,6 +9,7 @@ import sys
 import time
 
 from botocore.exceptions import EndpointConnectionError
+
 from s3_tool import S3Store
 
 BUCKET_VARS = ("LAKE_BUCKET", "LANDING_BUCKET", "COMPUTE_LOGS_BUCKET")

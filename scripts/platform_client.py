@@ -192,7 +192,7 @@ def main(argv: list[str]) -> int:
     elif args.command == "runs":
         run_filter: dict = {"pipelineName": args.job} if args.job else {}
         if args.tag:
-            run_filter["tags"] = [dict(zip(("key", "value"), t.split("=", 1))) for t in args.tag]
+            run_filter["tags"] = [dict(zip(("key", "value"), t.split("=", 1), strict=False)) for t in args.tag]
         result = query(RUNS_QUERY, {"filter": run_filter, "limit": args.limit})["runsOrError"]["results"]
     elif args.command == "materializations":
         asset = query(MATERIALIZATIONS_QUERY, {"assetKey": asset_key(args.asset_key), "limit": args.limit})

@@ -17,10 +17,11 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+# The browser tests' helpers (tests/stack/browser.py): the pictures show what they check.
 sys.path.insert(0, str(ROOT / "tests" / "stack"))
 
-from browser import INSTALL_HINT, DagsterUI, find_chromium, launch_chromium
-from playwright.sync_api import expect, sync_playwright
+from browser import INSTALL_HINT, DagsterUI, find_chromium, launch_chromium  # noqa: E402
+from playwright.sync_api import expect, sync_playwright  # noqa: E402
 
 PRINTING_ASSET = "raw_orders"
 

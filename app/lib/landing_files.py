@@ -184,19 +184,19 @@ def _parse_rows(reader) -> pd.DataFrame:
         if len(values) != len(ORDERS_CSV_COLUMNS):
             err: str | None = f"{len(values)} fields, expected {len(ORDERS_CSV_COLUMNS)}"
         else:
-            err = _row_error(dict(zip(ORDERS_CSV_COLUMNS, values)))
+            err = _row_error(dict(zip(ORDERS_CSV_COLUMNS, values, strict=True)))
         if err is not None:
             n_errors += 1
             if len(errors) < MAX_REPORTED_ROW_ERRORS:
                 errors.append(f"line {line}: {err}")
             continue
-        for column, value in zip(columns, values):
+        for column, value in zip(columns, values, strict=True):
             column.append(value)
     if n_errors:
         raise MalformedFileError(f"{n_errors} unparseable row(s): {'; '.join(errors)}")
     if not columns[0]:
         raise MalformedFileError("no data rows")
-    frame = pd.DataFrame(dict(zip(ORDERS_CSV_COLUMNS, columns)))
+    frame = pd.DataFrame(dict(zip(ORDERS_CSV_COLUMNS, columns, strict=True)))
     return frame.astype({"order_id": "int64", "customer_id": "int64", "amount": "float64"}).assign(
         order_date=lambda f: pd.to_datetime(f["order_date"])
     )

@@ -42,8 +42,8 @@ def read_env_files(paths: list[Path]) -> dict[str, str]:
     """Merge KEY=VALUE files the way compose does: later files win."""
     values: dict[str, str] = {}
     for path in paths:
-        for line in path.read_text().splitlines():
-            line = line.strip()
+        for raw in path.read_text().splitlines():
+            line = raw.strip()
             if line and not line.startswith("#") and "=" in line:
                 key, value = line.split("=", 1)
                 values[key.strip()] = value.strip()
@@ -109,6 +109,7 @@ class Stack:
                 if attempt == attempts:
                     raise
                 time.sleep(10)
+        raise ValueError(f"attempts must be at least 1, not {attempts}")
 
     def launch_and_wait(self, job: str, *, config: dict | None = None, timeout: float = 420) -> dict:
         """Launch `job` through GraphQL and wait for a terminal status; return the run."""
@@ -410,7 +411,7 @@ def pytest_collection_modifyitems(items):
 def pytest_runtest_makereport(item, call):
     """Remember failing stack tests so the session fixture can print service logs."""
     if call.excinfo is not None and "stack" in item.keywords:
-        item.session.stack_failures = getattr(item.session, "stack_failures", []) + [item.nodeid]
+        item.session.stack_failures = [*getattr(item.session, "stack_failures", []), item.nodeid]
 
 
 @pytest.fixture(scope="session")

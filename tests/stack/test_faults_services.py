@@ -118,10 +118,10 @@ def test_postgres_restart_mid_run_ends_every_run_cleanly(stack, wait_for):
         run = stack.client("run", wait_for(finished_retry_of(stack, run_id), RUN_WAIT, "the retry")["runId"])
     assert run["status"] == "SUCCESS", run
     assert {s["stepKey"]: s["status"] for s in run["stepStats"]} == {"canary": "SUCCESS"}
-    kinds = [line for line in stack.psql(
+    kinds = stack.psql(
         f"SELECT dagster_event_type FROM event_logs WHERE run_id = '{run['runId']}' "
         "AND dagster_event_type IN ('PIPELINE_START','STEP_START','STEP_SUCCESS','PIPELINE_SUCCESS') ORDER BY id"
-    ).splitlines()]
+    ).splitlines()
     assert kinds == ["PIPELINE_START", "STEP_START", "STEP_SUCCESS", "PIPELINE_SUCCESS"], kinds
     wait_for(lambda: no_run_left_in_flight(stack), RUN_WAIT, "no run left in flight")
 

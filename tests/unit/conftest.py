@@ -18,6 +18,7 @@ import dagster as dg
 import duckdb
 import pandas as pd
 import pytest
+from botocore.exceptions import BotoCoreError, ClientError
 from dagster_duckdb_pandas import DuckDBPandasIOManager
 
 import app
@@ -81,7 +82,7 @@ def s3_endpoint(tmp_path_factory) -> str:
         "-s3.port.iceberg=0", "-s3.port.lance=0", "-master.telemetry=false",
         *(f"-{name}={port}" for name, port in ports.items()),
     ]
-    log = open(workdir / "weed.log", "wb")
+    log = open(workdir / "weed.log", "wb")  # noqa: SIM115  (open for the server's lifetime, closed below)
     proc = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT)
     endpoint = f"http://127.0.0.1:{s3_port}"
     store = S3Store(endpoint_url=endpoint, aws_access_key_id=S3_ACCESS_KEY, aws_secret_access_key=S3_SECRET_KEY)
@@ -90,7 +91,7 @@ def s3_endpoint(tmp_path_factory) -> str:
         try:
             store.client().list_buckets()
             break
-        except Exception:
+        except (BotoCoreError, ClientError):  # not listening yet, or not ready to serve
             if proc.poll() is not None or time.monotonic() > deadline:
                 proc.kill()
                 pytest.fail(f"SeaweedFS did not start; see {workdir / 'weed.log'}")

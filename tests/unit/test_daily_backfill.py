@@ -2,8 +2,8 @@
 
 import dagster as dg
 
-from app.defs.events.jobs import daily_events_job
 from app.defs.events.daily_events import daily_event_counts, daily_events
+from app.defs.events.jobs import daily_events_job
 
 BACKFILL_DAYS = ["2026-01-01", "2026-01-02", "2026-01-03"]
 

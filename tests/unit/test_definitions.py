@@ -54,9 +54,11 @@ def test_missing_env_var_error_names_the_variable(platform_env, load_app_defs, m
     """Outside dev a required variable that is unset fails resource init, naming it."""
     platform_env("local", **{missing: None})
     defs = load_app_defs()
-    with pytest.raises(dg.DagsterInvalidConfigError, match=f'environment variable "{missing}"'):
-        with dg.build_resources({resource_key: defs.resources[resource_key]}):
-            pass
+    with (
+        pytest.raises(dg.DagsterInvalidConfigError, match=f'environment variable "{missing}"'),
+        dg.build_resources({resource_key: defs.resources[resource_key]}),
+    ):
+        pass
 
 
 def test_optional_settings_have_defaults(platform_env, load_app_defs):

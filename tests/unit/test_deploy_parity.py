@@ -231,8 +231,8 @@ def env_drift(dagster_yaml: dict, values: dict, cloud: dict) -> list[str]:
     # Storage connection variables are each target's own business (the chart and Dagster+
     # connect their own way): neither required nor flagged.
     storage_vars = instance_env_refs(dagster_yaml["storage"])
-    for name, expected, actual in targets:
-        actual = actual - storage_vars
+    for name, expected, forwarded in targets:
+        actual = forwarded - storage_vars
         if expected - actual:
             lines.append(f"{name} does not forward {sorted(expected - actual)} to runs")
         if actual - expected:

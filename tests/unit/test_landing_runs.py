@@ -152,7 +152,7 @@ def test_odd_but_valid_names_are_published_each_under_its_own_name(land, landing
     results = land({name: make_orders_csv(2 + i, first_order_id=100 * i) for i, name in enumerate(names)})
     assert all(result.success for result in results.values()), results
     published = warehouse.query(f"SELECT source_file, count(*) AS n FROM {TABLE} GROUP BY 1")
-    assert dict(zip(published["source_file"], published["n"])) == {name: 2 + i for i, name in enumerate(names)}
+    assert dict(zip(published["source_file"], published["n"], strict=True)) == {name: 2 + i for i, name in enumerate(names)}
     assert keys("processed/") == {f"processed/{name}" for name in names}
 
 

@@ -79,7 +79,7 @@ def test_freshness_policy_passes_then_warns_then_fails(instance, dev_resources):
     defs = dg.Definitions(assets=PIPELINE, resources=dev_resources)
     node = defs.resolve_asset_graph().get(customer_lifetime_value.key)
     policy = node.freshness_policy
-    now = dt.datetime.now(dt.timezone.utc)
+    now = dt.datetime.now(dt.UTC)
     assert _freshness_state(instance, node, now) == FreshnessState.UNKNOWN
     assert dg.materialize(PIPELINE, resources=dev_resources, instance=instance).success
     margin = dt.timedelta(minutes=5)

@@ -20,7 +20,7 @@ FIXED_IN_COMPOSE = {"WAREHOUSE_DUCKDB_PATH"}
 
 def env_names(text: str) -> set[str]:
     """KEY names of a KEY=VALUE file, commented-out examples included."""
-    return set(re.findall(r"^#?\s*([A-Z][A-Z0-9_]+)=", text, flags=re.M))
+    return set(re.findall(r"^#?\s*([A-Z][A-Z0-9_]+)=", text, flags=re.MULTILINE))
 
 
 def env_values(path: Path) -> dict[str, str]:

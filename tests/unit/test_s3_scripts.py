@@ -5,10 +5,10 @@ Run against the real SeaweedFS of the unit tier, with only the platform's env va
 
 import uuid
 
-import create_buckets  # scripts/ (pytest's pythonpath)
 import pytest
-import s3_tool
 
+import create_buckets  # scripts/ (pytest's pythonpath)
+import s3_tool
 from app.resources.s3_store import S3Store
 
 

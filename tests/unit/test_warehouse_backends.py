@@ -90,7 +90,7 @@ def test_snowflake_backend_has_no_pool(snowflake_env):
 def test_unknown_backend_names_the_variable(monkeypatch):
     """A typo fails at load, naming the variable and the allowed values."""
     monkeypatch.setenv("WAREHOUSE_BACKEND", "snowflak")
-    with pytest.raises(ValueError, match="WAREHOUSE_BACKEND='snowflak'.*duckdb, snowflake"):
+    with pytest.raises(ValueError, match=r"WAREHOUSE_BACKEND='snowflak'.*duckdb, snowflake"):
         current_warehouse_backend()
 
 
@@ -116,11 +116,13 @@ def test_mart_and_recency_check_run_unchanged_on_snowflake(snowflake_env, tmp_pa
         [evaluation] = result.get_asset_check_evaluations()
         assert "age_hours" in evaluation.metadata  # the check read the mart back from "Snowflake"
         # build_resources resolves the EnvVars, as a run does.
-        with dg.build_resources({"snowflake": resources["snowflake"]}) as built:
-            with built.snowflake.get_connection() as conn:
-                count, newest = conn.cursor().execute(
-                    "SELECT count(*), max(last_order_date) FROM analytics.marts.customer_lifetime_value"
-                ).fetchone()
+        with (
+            dg.build_resources({"snowflake": resources["snowflake"]}) as built,
+            built.snowflake.get_connection() as conn,
+        ):
+            count, newest = conn.cursor().execute(
+                "SELECT count(*), max(last_order_date) FROM analytics.marts.customer_lifetime_value"
+            ).fetchone()
     assert count == len(shop.customers())
     assert str(newest)[:10] == evaluation.metadata["newest_order"].value[:10]
 

@@ -71,7 +71,7 @@ def describe(container: dict) -> dict:
         "run_id": labels.get("dagster/run_id", ""),
         "job": labels.get("dagster/job_name", ""),
         "status": container.get("Status", container["State"]),
-        "created": dt.datetime.fromtimestamp(container["Created"], dt.timezone.utc).isoformat(timespec="seconds"),
+        "created": dt.datetime.fromtimestamp(container["Created"], dt.UTC).isoformat(timespec="seconds"),
     }
 
 
