@@ -49,6 +49,12 @@ RUN cd /opt/venv/lib/python3*/site-packages \
  && rm -rf pyarrow/include pyarrow/src pyarrow/libarrow_flight.so* pyarrow/libarrow_python_flight.so* \
         pyarrow/_flight.*.so \
  && find . -type f -name '*.so*' -exec strip --strip-unneeded {} +
+# The project itself (pyproject.toml [build-system]): installed editable, so the venv only gets a
+# .pth pointing at /opt/dagster/project, where the runtime stage puts app/. One copy of the code,
+# compose/dev.yml's bind mount is what runs, and the venv layer (hundreds of MB) stays
+# unchanged, hence cached, when app/ changes. uv builds it with its own backend: offline, fast.
+COPY app/ ./app/
+RUN UV_COMPILE_BYTECODE=0 /opt/uv/bin/uv sync --frozen --no-dev --offline ${UV_EXTRAS}
 
 # ---------------------------------------------------------------------------------------
 # Stage 2: runtime. No uv, no build caches, no secrets; runs as an unprivileged user.
