@@ -194,18 +194,21 @@ def check_settings(config: dict) -> list[Finding]:
 
 
 def check_run_containers() -> list[Finding]:
-    """Exited run containers pile up: DockerRunLauncher never removes them."""
+    """Exited run containers pile up unless the housekeeping schedule removes them (through
+    DOCKER_HOST: the tools service reaches the Docker API only through docker-proxy)."""
     try:
         import docker
 
         containers = docker.from_env().containers.list(all=True, filters={"label": "io.dagster-platform.role=run"})
     except Exception as exc:  # noqa: BLE001
         return [Finding("WARN", "run containers", f"Docker API not reachable from here: {exc}",
-                        "mount the Docker socket (the tools service does) to check run containers")]
+                        "run the doctor in the tools service (DOCKER_HOST=tcp://docker-proxy:2375), "
+                        "and check that docker-proxy is healthy")]
     exited = [c for c in containers if c.status == "exited"]
     level = "WARN" if len(exited) > CONTAINER_WARN_THRESHOLD else "OK"
     return [Finding(level, "run containers", f"{len(exited)} exited, {len(containers) - len(exited)} other",
-                    "scripts/cleanup-run-containers.sh removes those older than a day" if level == "WARN" else "")]
+                    "turn on housekeeping_schedule (removes those older than RUN_CONTAINER_MAX_AGE_HOURS)"
+                    if level == "WARN" else "")]
 
 
 def main(argv: list[str]) -> int:
