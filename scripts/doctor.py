@@ -98,6 +98,7 @@ def check_postgres() -> tuple[list[Finding], object]:
 def check_s3() -> list[Finding]:
     """The single S3 endpoint answers and every bucket exists."""
     from botocore.exceptions import BotoCoreError, ClientError
+
     from s3_tool import s3_client
 
     endpoint = os.environ.get("S3_ENDPOINT_URL")
@@ -156,7 +157,7 @@ def check_runs(instance, stuck_minutes: int) -> list[Finding]:
     """Runs sitting in STARTING or QUEUED for longer than `stuck_minutes`."""
     import dagster as dg
 
-    cutoff = dt.datetime.now(dt.timezone.utc) - dt.timedelta(minutes=stuck_minutes)
+    cutoff = dt.datetime.now(dt.UTC) - dt.timedelta(minutes=stuck_minutes)
     findings = []
     fixes = {
         "STARTING": "run monitoring fails these after start_timeout_seconds; check the run "
