@@ -20,7 +20,7 @@ import pytest
 
 from app.lib.landing_files import MAX_NAME_BYTES
 from app.resources.landing_zone import DEFAULT_MAX_FILE_BYTES
-from scripts.platform_client import TERMINAL
+from platform_client import TERMINAL
 
 pytestmark = pytest.mark.stack
 

@@ -14,7 +14,7 @@ import time
 
 import pytest
 
-from scripts.platform_client import TERMINAL
+from platform_client import TERMINAL
 
 pytestmark = [pytest.mark.stack, pytest.mark.disruptive]
 # Written against the stack's behaviour but not yet seen green: the shared 2-core machine was

@@ -13,7 +13,7 @@ import uuid
 
 import pytest
 
-from scripts.platform_client import TERMINAL
+from platform_client import TERMINAL
 
 pytestmark = pytest.mark.stack
 

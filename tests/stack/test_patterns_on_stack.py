@@ -8,7 +8,7 @@ Everything is driven the way an operator would: files dropped into the landing b
 
 import pytest
 
-from scripts.platform_client import TERMINAL
+from platform_client import TERMINAL
 
 pytestmark = pytest.mark.stack
 

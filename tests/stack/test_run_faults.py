@@ -6,7 +6,7 @@ import subprocess
 
 import pytest
 
-from scripts.platform_client import TERMINAL
+from platform_client import TERMINAL
 
 pytestmark = pytest.mark.stack
 

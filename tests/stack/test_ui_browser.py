@@ -25,7 +25,7 @@ from browser import (
 )
 from playwright.sync_api import expect, sync_playwright
 
-from scripts.platform_client import TERMINAL
+from platform_client import TERMINAL
 
 pytestmark = pytest.mark.stack
 
