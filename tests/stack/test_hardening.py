@@ -110,3 +110,25 @@ def test_run_container_is_hardened(run_container):
     assert run_container["Config"]["User"] in ("dagster", APP_UID), run_container["Config"]["User"]
     log = host["LogConfig"]
     assert log["Type"] == "json-file" and log["Config"].get("max-size") and log["Config"].get("max-file"), log
+
+
+def test_platform_database_role_is_not_a_superuser(stack):
+    """The platform's Postgres role (the one every Dagster process and run logs in as) has no
+    superuser, CREATEDB or CREATEROLE, and owns exactly its own database."""
+    user, db = stack.env["DAGSTER_POSTGRES_USER"], stack.env["DAGSTER_POSTGRES_DB"]
+    attributes = stack.psql(f"SELECT rolsuper, rolcreatedb, rolcreaterole FROM pg_roles WHERE rolname = '{user}'")
+    assert attributes == "f|f|f", attributes
+    owned = stack.psql(f"SELECT datname FROM pg_database WHERE datdba = (SELECT oid FROM pg_roles WHERE rolname = '{user}')")
+    assert owned.split() == [db], owned
+    # The runs Dagster recorded are in tables this role owns (it created them).
+    assert stack.psql("SELECT tableowner FROM pg_tables WHERE tablename = 'runs'") == user
+
+
+def test_run_container_holds_no_docker_api_and_no_superuser_secret(run_container):
+    """What `docker inspect` of a run shows: the platform's own settings (dagster.yaml's
+    forwarded list), but no Docker API (no socket, no DOCKER_HOST) and no Postgres superuser
+    password; the README's security section says why the rest stays in the environment."""
+    names = {entry.split("=", 1)[0] for entry in run_container["Config"]["Env"]}
+    assert {"DAGSTER_POSTGRES_PASSWORD", "AWS_SECRET_ACCESS_KEY"} <= names  # how a run loads the instance
+    assert not names & {"POSTGRES_PASSWORD", "DOCKER_HOST", "MINIO_ROOT_PASSWORD"}, names
+    assert not any("docker.sock" in (m.get("Source") or "") for m in run_container["Mounts"]), run_container["Mounts"]
