@@ -58,7 +58,7 @@ def test_service_runs_with_least_privilege(service_inspect, service):
     assert_least_privilege(service, service_inspect[service], ALLOWED_CAPS.get(service, set()))
 
 
-@pytest.mark.parametrize("service", (*DAGSTER_SERVICES, *PROXIES))
+@pytest.mark.parametrize("service", [*DAGSTER_SERVICES, *PROXIES])
 def test_service_has_a_read_only_root(service_inspect, service):
     """Code and config cannot be rewritten at run time; only tmpfs mounts are writable."""
     host = service_inspect[service]["HostConfig"]
