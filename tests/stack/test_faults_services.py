@@ -11,14 +11,19 @@ what an OOM kill or a segfault does, and `restart: unless-stopped` restarts the 
 
 import json
 import time
+import urllib.error
+import urllib.request
+import uuid
 
 import pytest
 
 from platform_client import TERMINAL
 
 pytestmark = [pytest.mark.stack, pytest.mark.disruptive]
-# Written against the stack's behaviour but not yet seen green: the shared 2-core machine was
-# at load 60+ when they were written. Remove the skip after a green run.
+# Not yet seen green: run on a 2-core machine at load 70-100 (five stacks at once), where run
+# monitoring's 180 s start timeout failed runs whose containers took 3 min to start (their
+# retries then succeeded). The recovery itself was observed (README "Faults"). Remove the
+# skip after a green run on a quiet machine.
 NOT_YET_GREEN = pytest.mark.skip(reason="not yet run green on the stack (issue 7); remove after a green run")
 
 CANARY = "platform_canary_job"
@@ -46,6 +51,33 @@ def no_run_left_in_flight(stack) -> bool:
     return stack.psql("SELECT count(*) FROM runs WHERE status IN ('STARTING','STARTED','CANCELING','QUEUED')") == "0"
 
 
+# One GraphQL request that reads each of the webserver's three storages (runs, event log,
+# schedules): each holds its own pooled Postgres connection.
+STORAGE_QUERY = """{
+  runsOrError(limit: 1) { __typename }
+  assetNodes(assetKeys: [{path: ["raw_orders"]}]) { assetMaterializations(limit: 1) { runId } }
+  sensorOrError(sensorSelector: {repositoryLocationName: "app", repositoryName: "__repository__",
+                                 sensorName: "landing_zone_sensor"}) { __typename }
+}"""
+STORAGES = 3
+
+
+LOCATION_QUERY = """{ workspaceOrError { ... on Workspace { locationEntries {
+  name loadStatus locationOrLoadError { __typename ... on PythonError { message } } } } } }"""
+
+
+def webserver_answer(stack, query: str) -> tuple[int, dict]:
+    """POST a GraphQL query to the published webserver, from the host (no tools container:
+    cheap enough to poll); return (HTTP status, parsed body)."""
+    url = f"http://127.0.0.1:{stack.env['DAGSTER_WEBSERVER_PORT']}/graphql"
+    request = urllib.request.Request(url, json.dumps({"query": query}).encode(), {"Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(request, timeout=60) as response:
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as exc:
+        return exc.code, json.loads(exc.read() or b"{}")
+
+
 def finished_retry_of(stack, run_id: str):
     """A poll: the finished automatic retry of `run_id`, else None."""
     def check():
@@ -57,19 +89,22 @@ def finished_retry_of(stack, run_id: str):
 @NOT_YET_GREEN
 def test_user_code_server_crash_leaves_the_running_run_alone(stack, wait_for):
     """Crash the code server while a run executes: the run, in its own container, succeeds;
-    the server is restarted and turns healthy; the location reloads without error and a new
-    launch succeeds."""
+    the server is restarted and turns healthy; the webserver notices the new server and
+    reloads the location by itself (no operator "Reload"), and a new launch succeeds."""
     run_id = stack.launch(CANARY, config=canary_config(60))
     stack.started_container(run_id)
     stack.crash("user-code")
     stack.wait_healthy("user-code", timeout=SERVICE_WAIT)
 
     assert stack.wait_run(run_id, RUN_WAIT)["status"] == "SUCCESS"
-    def reloaded():
-        result = stack.client("reload")
-        return result if result["status"] == "SUCCESS" else None
 
-    wait_for(reloaded, SERVICE_WAIT, "the code location to reload without error", interval=10)
+    def location_loaded():
+        code, body = webserver_answer(stack, LOCATION_QUERY)
+        entries = body["data"]["workspaceOrError"]["locationEntries"] if code == 200 else []
+        app = [e for e in entries if e["name"] == "app"]
+        return app and app[0]["loadStatus"] == "LOADED" and app[0]["locationOrLoadError"]["__typename"] == "RepositoryLocation"
+
+    wait_for(location_loaded, SERVICE_WAIT, "the webserver to show the location loaded again", interval=5)
     assert stack.launch_and_wait(CANARY)["status"] == "SUCCESS"
 
 
@@ -79,11 +114,12 @@ def test_daemon_crash_loses_no_run_and_no_file(stack, wait_for):
     file. After the automatic restart: the in-flight run finished (its container never needed
     the daemon), the queued run is dequeued and succeeds, and the sensor resumes from its
     cursor: exactly one landing run for the file, which is published once."""
+    name = f"during-daemon-crash-{uuid.uuid4().hex[:6]}.csv"
     in_flight = stack.launch(CANARY, config=canary_config(45))
     stack.started_container(in_flight)
     stack.crash("daemon")
     queued = stack.launch(CANARY)
-    stack.drop_files([("valid", "during-daemon-crash.csv")])
+    stack.drop_files([("valid", name)])
     stack.wait_healthy("daemon", timeout=SERVICE_WAIT)
 
     first = stack.wait_run(in_flight, RUN_WAIT)
@@ -92,26 +128,44 @@ def test_daemon_crash_loses_no_run_and_no_file(stack, wait_for):
     assert stack.wait_run(queued, RUN_WAIT)["status"] == "SUCCESS"
 
     def landed():
-        runs = stack.landing_runs("during-daemon-crash.csv")
+        runs = stack.landing_runs(name)
         return runs if runs and all(r["status"] in TERMINAL for r in runs) else None
 
     runs = wait_for(landed, SENSOR_WAIT + SERVICE_WAIT, "the landing run of the file dropped during the crash")
+    if runs[0]["status"] == "FAILURE":  # failed by run monitoring (e.g. a slow start): its retry lands it
+        runs = [wait_for(finished_retry_of(stack, runs[0]["runId"]), RUN_WAIT, "the landing retry"), *runs]
     time.sleep(35)  # one more sensor tick: a duplicate request would show up now
-    runs = stack.landing_runs("during-daemon-crash.csv")
-    assert [r["status"] for r in runs] == ["SUCCESS"], runs
-    assert stack.warehouse_rows("during-daemon-crash.csv") == ROWS
+    runs = stack.landing_runs(name)
+    # One run requested by the sensor; at most its automatic retry besides: no duplicate request.
+    requested = [r for r in runs if "dagster/parent_run_id" not in stack.tags_of(r)]
+    assert len(requested) == 1 and runs[0]["status"] == "SUCCESS", runs
+    assert all(stack.tags_of(r).get("dagster/parent_run_id") == requested[0]["runId"] for r in runs if r not in requested), runs
+    assert stack.warehouse_rows(name) == ROWS
     wait_for(lambda: no_run_left_in_flight(stack), RUN_WAIT, "no run left in flight")
 
 
-@NOT_YET_GREEN
 def test_postgres_restart_mid_run_ends_every_run_cleanly(stack, wait_for):
     """Restart Postgres while a run executes: the run either completes, or fails cleanly and
     its retry completes; nothing stays in flight; the completed run's event log is intact
-    (start, the step's success, the run's success, in order)."""
+    (start, the step's success, the run's success, in order).
+
+    The webserver recovers by itself, without a restart: each of its storages keeps one
+    pooled connection (dagster-webserver's pool, no pre-ping), which is dead after the
+    restart; the first request to use it fails (HTTP 500), and SQLAlchemy then replaces the
+    pool, so at most one request per storage fails and every later one succeeds."""
+    webserver = stack.inspect(stack.container_id("webserver"))["State"]["StartedAt"]
     run_id = stack.launch(CANARY, config=canary_config(30))
     stack.started_container(run_id)
     stack.compose("restart", "postgres", timeout=180)
-    stack.wait_healthy("postgres", "webserver", "daemon", timeout=SERVICE_WAIT)
+    stack.wait_healthy("postgres", timeout=SERVICE_WAIT)
+
+    answers = [webserver_answer(stack, STORAGE_QUERY) for _ in range(STORAGES + 2)]
+    codes = [code for code, _ in answers]
+    assert codes.count(500) <= STORAGES and codes[-2:] == [200, 200], answers
+    body = answers[-1][1]["data"]
+    assert (body["runsOrError"]["__typename"], body["sensorOrError"]["__typename"]) == ("Runs", "Sensor"), body
+    assert stack.inspect(stack.container_id("webserver"))["State"]["StartedAt"] == webserver, "webserver restarted"
+    stack.wait_healthy("webserver", "daemon", timeout=SERVICE_WAIT)
 
     run = stack.wait_run(run_id, RUN_WAIT)
     if run["status"] != "SUCCESS":
@@ -134,7 +188,7 @@ def test_s3_outage_mid_run_is_retried_and_lands_once(stack, wait_for):
 
     Fails on the old code: nothing retried the step and the error did not say S3 (checked on
     this stack, REFERENCE section 12)."""
-    name = "during-s3-outage.csv"
+    name = f"during-s3-outage-{uuid.uuid4().hex[:6]}.csv"
     stack.drop_files([("valid", name)])
 
     def executing():

@@ -21,8 +21,10 @@ RUNS = 60
 TAGGED = 20  # of RUNS, tagged platform/trigger=automation
 MAX_CONCURRENT_RUNS = 6  # dagster.yaml: concurrency.runs.max_concurrent_runs
 TAG_LIMIT = 2  # dagster.yaml: tag_concurrency_limits platform/trigger=automation
-CANARY_SECONDS = 10  # long enough for runs to overlap, short enough for CI
-LOAD_TIMEOUT = 2400
+# A trivial run: its cost is the run container's start and import, which is what the queue
+# meters; 2 s of work keeps the tagged runs of one dequeue pass overlapping.
+CANARY_SECONDS = 2
+LOAD_TIMEOUT = 1500
 
 LAUNCH_MANY = """
 import json, sys
@@ -38,7 +40,7 @@ print("launched", spec["runs"])
 """
 
 
-@pytest.mark.skip(reason="not yet run green on the stack (issue 7; ~15 min on 2 cores); remove after a green run")
+@pytest.mark.skip(reason="not yet run green (issue 7): the shared machine was at load 70+; remove after a green run")
 def test_sixty_runs_respect_the_run_cap_and_the_tag_limit(stack, run_sampler, wait_for):
     """Queue 60 canary runs at once (every third one tagged, 20 in all); sample the running
     count until all finish; assert peaks == limits and every run SUCCESS."""
