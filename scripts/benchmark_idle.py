@@ -99,8 +99,10 @@ def main(argv: list[str]) -> int:
         mem = memory_mib(containers[name])
         total_cpu, total_mem = total_cpu + share, total_mem + mem
         print(f"[figure] idle {name}: CPU {share:.1f} % of a core, memory {mem:.0f} MiB")
-    print(f"[figure] idle stack ({len(containers)} containers, {elapsed:.0f} s window): "
-          f"CPU {total_cpu:.1f} % of a core, memory {total_mem:.0f} MiB")
+    print(
+        f"[figure] idle stack ({len(containers)} containers, {elapsed:.0f} s window): "
+        f"CPU {total_cpu:.1f} % of a core, memory {total_mem:.0f} MiB"
+    )
     if args.image:
         size = engine(f"/images/{urllib.parse.quote(args.image, safe='')}/json")["Size"]
         print(f"[figure] image {args.image}: {size / 1e6:.0f} MB")

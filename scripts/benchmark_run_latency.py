@@ -36,8 +36,9 @@ def main(argv: list[str]) -> int:
     submitted: dict[str, float] = {}
     burst_start = time.time()
     for _ in range(args.runs):
-        run_id = gql.submit_job_execution("platform_canary_job", repository_location_name="app",
-                                          tags={"platform/benchmark": "run_latency"})
+        run_id = gql.submit_job_execution(
+            "platform_canary_job", repository_location_name="app", tags={"platform/benchmark": "run_latency"}
+        )
         submitted[run_id] = time.time()
 
     done = wait_for_runs(list(submitted), args.timeout)
@@ -56,11 +57,15 @@ def main(argv: list[str]) -> int:
         queued.append(run["startTime"] - submitted[run_id])
         executing.append(run["endTime"] - run["startTime"])
 
-    print(f"[figure] runs: {args.runs} launched at once, {len(finished)} finished, "
-          f"{len(failed)} not successful, {len(unfinished)} timed out")
+    print(
+        f"[figure] runs: {args.runs} launched at once, {len(finished)} finished, "
+        f"{len(failed)} not successful, {len(unfinished)} timed out"
+    )
     if latencies:
-        print(f"[figure] submit -> finished: p50 {statistics.median(latencies):.1f} s, "
-              f"p95 {percentile(latencies, 95):.1f} s, max {max(latencies):.1f} s")
+        print(
+            f"[figure] submit -> finished: p50 {statistics.median(latencies):.1f} s, "
+            f"p95 {percentile(latencies, 95):.1f} s, max {max(latencies):.1f} s"
+        )
         print(f"[figure] submit -> started (queue + container start): p50 {statistics.median(queued):.1f} s")
         print(f"[figure] started -> finished (in the run container): p50 {statistics.median(executing):.1f} s")
         print(f"[figure] burst wall time: {wall:.1f} s ({len(finished) / wall * 60:.1f} runs/min)")

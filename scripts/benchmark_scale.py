@@ -42,7 +42,8 @@ def main(argv: list[str]) -> int:
     gql = client()
     submitted = time.time()
     run_id = gql.submit_job_execution(
-        args.job, repository_location_name="app",
+        args.job,
+        repository_location_name="app",
         run_config={"resources": {"shop": {"config": {"row_count": args.rows}}}},
         tags={"platform/benchmark": "scale"},
     )
@@ -63,8 +64,10 @@ def main(argv: list[str]) -> int:
     run = query(RUN_TIMES_QUERY, {"runId": run_id})["runOrError"]
     print(f"[figure] scale {args.job} rows={args.rows}: {status}")
     if run.get("startTime") and run.get("endTime"):
-        print(f"[figure] scale submit -> finished: {run['endTime'] - submitted:.1f} s; "
-              f"in the run container: {run['endTime'] - run['startTime']:.1f} s")
+        print(
+            f"[figure] scale submit -> finished: {run['endTime'] - submitted:.1f} s; "
+            f"in the run container: {run['endTime'] - run['startTime']:.1f} s"
+        )
     print(f"[figure] scale run container peak memory: {peak / 2**20:.0f} MiB")
     return 0 if status == "SUCCESS" else 1
 

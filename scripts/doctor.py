@@ -49,8 +49,10 @@ def check_preflight() -> list[Finding]:
 
     problems = preflight.problems(os.environ)
     if problems:
-        return [Finding("FAIL", "preflight", problem, "fix the env file; containers refuse to start like this")
-                for problem in problems]
+        return [
+            Finding("FAIL", "preflight", problem, "fix the env file; containers refuse to start like this")
+            for problem in problems
+        ]
     return [Finding("OK", "preflight", f"PLATFORM_ENV={os.environ['PLATFORM_ENV']}: no unsafe setting")]
 
 
@@ -59,12 +61,19 @@ def check_env(config: dict) -> list[Finding]:
     names = config["run_launcher"]["config"]["env_vars"]
     snowflake = os.environ.get("WAREHOUSE_BACKEND", "duckdb") == "snowflake"
     missing = [
-        n for n in names
+        n
+        for n in names
         if n not in OPTIONAL_VARS and not os.environ.get(n) and (snowflake or not n.startswith(SNOWFLAKE_PREFIX))
     ]
     if missing:
-        return [Finding("FAIL", "environment", f"unset or empty: {', '.join(missing)}",
-                        "set them in your env file (documented in .env.example) and recreate the services")]
+        return [
+            Finding(
+                "FAIL",
+                "environment",
+                f"unset or empty: {', '.join(missing)}",
+                "set them in your env file (documented in .env.example) and recreate the services",
+            )
+        ]
     return [Finding("OK", "environment", f"all {len(names) - len(OPTIONAL_VARS)} required variables set")]
 
 
@@ -77,8 +86,14 @@ def check_postgres() -> tuple[list[Finding], object]:
         instance.get_runs_count()
     except Exception as exc:  # noqa: BLE001 - any failure here is the diagnosis
         host = os.environ.get("DAGSTER_POSTGRES_HOST")
-        return [Finding("FAIL", "postgres", f"cannot use run storage at {host}: {str(exc).splitlines()[0]}",
-                        "check DAGSTER_POSTGRES_* and that the postgres service is healthy (docker compose ps)")], None
+        return [
+            Finding(
+                "FAIL",
+                "postgres",
+                f"cannot use run storage at {host}: {str(exc).splitlines()[0]}",
+                "check DAGSTER_POSTGRES_* and that the postgres service is healthy (docker compose ps)",
+            )
+        ], None
     findings = [Finding("OK", "postgres", f"run storage reachable ({instance.get_runs_count()} runs)")]
     try:
         with instance.run_storage.connect() as conn:  # type: ignore[attr-defined]
@@ -87,9 +102,14 @@ def check_postgres() -> tuple[list[Finding], object]:
             used = conn.execute(text("select count(*) from pg_stat_activity")).scalar()
             limit = int(conn.execute(text("show max_connections")).scalar())
         level = "WARN" if used > 0.8 * limit else "OK"
-        findings.append(Finding(level, "postgres connections", f"{used} of {limit} in use",
-                                "raise max_connections or lower concurrency.runs.max_concurrent_runs"
-                                if level == "WARN" else ""))
+        findings.append(
+            Finding(
+                level,
+                "postgres connections",
+                f"{used} of {limit} in use",
+                "raise max_connections or lower concurrency.runs.max_concurrent_runs" if level == "WARN" else "",
+            )
+        )
     except Exception as exc:  # noqa: BLE001 - connection stats are informative only
         findings.append(Finding("WARN", "postgres connections", f"could not read: {exc}"))
     return findings, instance
@@ -111,12 +131,21 @@ def check_s3() -> list[Finding]:
             findings.append(Finding("OK", f"s3 bucket {var}", f"{bucket} present at {endpoint}"))
         except ClientError as exc:
             code = exc.response.get("Error", {}).get("Code")
-            fix = ("run `docker compose up create-buckets` (or create it in your cloud account)"
-                   if code in ("404", "NoSuchBucket") else "check AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY")
+            fix = (
+                "run `docker compose up create-buckets` (or create it in your cloud account)"
+                if code in ("404", "NoSuchBucket")
+                else "check AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY"
+            )
             findings.append(Finding("FAIL", f"s3 bucket {var}", f"{bucket}: {code} at {endpoint}", fix))
         except (BotoCoreError, ValueError) as exc:
-            findings.append(Finding("FAIL", f"s3 bucket {var}", f"endpoint {endpoint} unreachable: {exc}",
-                                    "check S3_ENDPOINT_URL and that the minio service is healthy"))
+            findings.append(
+                Finding(
+                    "FAIL",
+                    f"s3 bucket {var}",
+                    f"endpoint {endpoint} unreachable: {exc}",
+                    "check S3_ENDPOINT_URL and that the minio service is healthy",
+                )
+            )
     return findings
 
 
@@ -132,8 +161,14 @@ def check_webserver() -> list[Finding]:
     try:
         data = query(gql, {})
     except Exception as exc:  # noqa: BLE001
-        return [Finding("FAIL", "webserver", f"GraphQL unreachable: {exc}",
-                        "check the webserver service (docker compose logs webserver)")]
+        return [
+            Finding(
+                "FAIL",
+                "webserver",
+                f"GraphQL unreachable: {exc}",
+                "check the webserver service (docker compose logs webserver)",
+            )
+        ]
     findings = []
     for entry in data["workspaceOrError"]["locationEntries"]:
         loaded = entry["locationOrLoadError"] or {}
@@ -141,15 +176,26 @@ def check_webserver() -> list[Finding]:
             findings.append(Finding("OK", f"code location {entry['name']}", "loaded"))
         else:
             message = (loaded.get("message") or "not loaded").strip().splitlines()[-1]
-            findings.append(Finding("FAIL", f"code location {entry['name']}", message,
-                                    "docker compose logs user-code; fix the error, then Reload in the UI"))
+            findings.append(
+                Finding(
+                    "FAIL",
+                    f"code location {entry['name']}",
+                    message,
+                    "docker compose logs user-code; fix the error, then Reload in the UI",
+                )
+            )
     for status in data["instance"]["daemonHealth"]["allDaemonStatuses"]:
         if not status["required"]:
             continue
         ok = status["healthy"]
-        findings.append(Finding("OK" if ok else "FAIL", f"daemon {status['daemonType']}",
-                                "heartbeating" if ok else "no recent heartbeat",
-                                "" if ok else "docker compose logs daemon; docker compose restart daemon"))
+        findings.append(
+            Finding(
+                "OK" if ok else "FAIL",
+                f"daemon {status['daemonType']}",
+                "heartbeating" if ok else "no recent heartbeat",
+                "" if ok else "docker compose logs daemon; docker compose restart daemon",
+            )
+        )
     return findings
 
 
@@ -161,16 +207,22 @@ def check_runs(instance, stuck_minutes: int) -> list[Finding]:
     findings = []
     fixes = {
         "STARTING": "run monitoring fails these after start_timeout_seconds; check the run "
-                    "container's `docker logs` (missing env var or image?)",
+        "container's `docker logs` (missing env var or image?)",
         "QUEUED": "the queue is full or a tag/pool limit blocks them: see the concurrency line below "
-                  "and Deployment > Concurrency in the UI",
+        "and Deployment > Concurrency in the UI",
     }
     for status in (dg.DagsterRunStatus.STARTING, dg.DagsterRunStatus.QUEUED):
         stuck = instance.get_runs(filters=dg.RunsFilter(statuses=[status], updated_before=cutoff), limit=50)
         if stuck:
             ids = ", ".join(r.run_id[:8] for r in stuck[:5])
-            findings.append(Finding("WARN", f"runs {status.value}", f"{len(stuck)} for over {stuck_minutes} min ({ids})",
-                                    fixes[status.value]))
+            findings.append(
+                Finding(
+                    "WARN",
+                    f"runs {status.value}",
+                    f"{len(stuck)} for over {stuck_minutes} min ({ids})",
+                    fixes[status.value],
+                )
+            )
         else:
             findings.append(Finding("OK", f"runs {status.value}", f"none older than {stuck_minutes} min"))
     return findings
@@ -180,17 +232,33 @@ def check_settings(config: dict) -> list[Finding]:
     """Concurrency limits and run monitoring as configured."""
     runs = config.get("concurrency", {}).get("runs", {})
     pools = config.get("concurrency", {}).get("pools", {})
-    tags = ", ".join(f"{t['key']}{'=' + t['value'] if 'value' in t else ''}:{t['limit']}"
-                     for t in runs.get("tag_concurrency_limits", []))
-    findings = [Finding("OK", "concurrency", f"max_concurrent_runs={runs.get('max_concurrent_runs', 'unlimited')}; "
-                        f"tag limits [{tags}]; pools default_limit={pools.get('default_limit', 'unlimited')} "
-                        f"granularity={pools.get('granularity', 'run')}")]
+    tags = ", ".join(
+        f"{t['key']}{'=' + t['value'] if 'value' in t else ''}:{t['limit']}"
+        for t in runs.get("tag_concurrency_limits", [])
+    )
+    findings = [
+        Finding(
+            "OK",
+            "concurrency",
+            f"max_concurrent_runs={runs.get('max_concurrent_runs', 'unlimited')}; "
+            f"tag limits [{tags}]; pools default_limit={pools.get('default_limit', 'unlimited')} "
+            f"granularity={pools.get('granularity', 'run')}",
+        )
+    ]
     monitoring = config.get("run_monitoring", {})
     if monitoring.get("enabled"):
-        findings.append(Finding("OK", "run monitoring", f"on, start timeout {monitoring.get('start_timeout_seconds')} s"))
+        findings.append(
+            Finding("OK", "run monitoring", f"on, start timeout {monitoring.get('start_timeout_seconds')} s")
+        )
     else:
-        findings.append(Finding("FAIL", "run monitoring", "off: a dead run container leaves its run in STARTING forever",
-                                "set run_monitoring.enabled: true in dagster.yaml"))
+        findings.append(
+            Finding(
+                "FAIL",
+                "run monitoring",
+                "off: a dead run container leaves its run in STARTING forever",
+                "set run_monitoring.enabled: true in dagster.yaml",
+            )
+        )
     return findings
 
 
@@ -202,14 +270,27 @@ def check_run_containers() -> list[Finding]:
 
         containers = docker.from_env().containers.list(all=True, filters={"label": "io.dagster-platform.role=run"})
     except Exception as exc:  # noqa: BLE001
-        return [Finding("WARN", "run containers", f"Docker API not reachable from here: {exc}",
-                        "run the doctor in the tools service (DOCKER_HOST=tcp://docker-proxy:2375), "
-                        "and check that docker-proxy is healthy")]
+        return [
+            Finding(
+                "WARN",
+                "run containers",
+                f"Docker API not reachable from here: {exc}",
+                "run the doctor in the tools service (DOCKER_HOST=tcp://docker-proxy:2375), "
+                "and check that docker-proxy is healthy",
+            )
+        ]
     exited = [c for c in containers if c.status == "exited"]
     level = "WARN" if len(exited) > CONTAINER_WARN_THRESHOLD else "OK"
-    return [Finding(level, "run containers", f"{len(exited)} exited, {len(containers) - len(exited)} other",
-                    "turn on housekeeping_schedule (removes those older than RUN_CONTAINER_MAX_AGE_HOURS)"
-                    if level == "WARN" else "")]
+    return [
+        Finding(
+            level,
+            "run containers",
+            f"{len(exited)} exited, {len(containers) - len(exited)} other",
+            "turn on housekeeping_schedule (removes those older than RUN_CONTAINER_MAX_AGE_HOURS)"
+            if level == "WARN"
+            else "",
+        )
+    ]
 
 
 def main(argv: list[str]) -> int:

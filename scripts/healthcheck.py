@@ -172,9 +172,7 @@ def daemon_heartbeats(*required_types: str) -> None:
         _fail(f"cannot reach Postgres: {str(exc).strip()}")
     with conn, conn.cursor() as cur:
         # `timestamp` holds UTC wall time (no zone), so epoch() of it is the UTC instant.
-        cur.execute(
-            "SELECT daemon_type, daemon_id, extract(epoch FROM timestamp)::float8 FROM daemon_heartbeats"
-        )
+        cur.execute("SELECT daemon_type, daemon_id, extract(epoch FROM timestamp)::float8 FROM daemon_heartbeats")
         rows = cur.fetchall()
     conn.close()
     if not rows:

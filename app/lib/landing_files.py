@@ -51,8 +51,7 @@ def make_orders_csv(
             "order_id": ids,
             "customer_id": rng.integers(1, 100, size=n_rows),
             "order_date": [
-                (dt.date(2026, 1, 1) + dt.timedelta(days=int(d))).isoformat()
-                for d in rng.integers(0, 60, size=n_rows)
+                (dt.date(2026, 1, 1) + dt.timedelta(days=int(d))).isoformat() for d in rng.integers(0, 60, size=n_rows)
             ],
             "region": rng.choice(REGIONS, size=n_rows),
             "amount": np.round(rng.gamma(2.0, 40.0, size=n_rows), 2),
@@ -173,9 +172,7 @@ def _parse_rows(reader) -> pd.DataFrame:
     if not header:
         raise MalformedFileError("empty file: no header line and no data")
     if header != ORDERS_CSV_COLUMNS:
-        raise MalformedFileError(
-            f"bad header {','.join(header)!r}; expected {','.join(ORDERS_CSV_COLUMNS)!r}"
-        )
+        raise MalformedFileError(f"bad header {','.join(header)!r}; expected {','.join(ORDERS_CSV_COLUMNS)!r}")
     # Column lists rather than one dict per row: a fraction of the memory for big files.
     columns: list[list[str]] = [[] for _ in ORDERS_CSV_COLUMNS]
     errors: list[str] = []

@@ -40,8 +40,7 @@ def customers(order_count: int, seed: int) -> pd.DataFrame:
             "customer_id": ids,
             "name": [f"customer-{i:05d}" for i in ids],
             "region": rng.choice(REGIONS, size=n),
-            "signup_date": pd.to_datetime(FIRST_ORDER_DATE)
-            - pd.to_timedelta(rng.integers(0, 365, size=n), unit="D"),
+            "signup_date": pd.to_datetime(FIRST_ORDER_DATE) - pd.to_timedelta(rng.integers(0, 365, size=n), unit="D"),
         }
     )
 

@@ -97,8 +97,10 @@ class S3Store(S3Resource):
             if exc.response.get("Error", {}).get("Code") not in ("404", "NoSuchBucket", "NotFound"):
                 raise
         # us-east-1 rejects an explicit LocationConstraint; every other region needs one.
-        location = {} if self.region_name == DEFAULT_AWS_REGION else {
-            "CreateBucketConfiguration": {"LocationConstraint": self.region_name}
-        }
+        location = (
+            {}
+            if self.region_name == DEFAULT_AWS_REGION
+            else {"CreateBucketConfiguration": {"LocationConstraint": self.region_name}}
+        )
         client.create_bucket(Bucket=bucket, **location)
         return "created"

@@ -186,9 +186,7 @@ class DagsterUI:
 
     def wait_for_run_to_finish(self, timeout: float = RUN_TIMEOUT) -> str:
         """On a run page: wait for the run's status tag to turn terminal; return it (e.g. "Success")."""
-        status = self.wait_for(
-            lambda: self.page.get_by_text(TERMINAL_RUN_STATUS).first, timeout, "the run to finish"
-        )
+        status = self.wait_for(lambda: self.page.get_by_text(TERMINAL_RUN_STATUS).first, timeout, "the run to finish")
         return status.inner_text()
 
     def show_step_logs(self, step: str, stream: str = "stdout") -> Locator:

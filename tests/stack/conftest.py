@@ -136,11 +136,13 @@ class Stack:
 
     def started_container(self, run_id: str, timeout: float = 300) -> str:
         """Wait until the run is STARTED in its container; return the container id."""
+
         def check():
             run = self.client("run", run_id)
             assert run["status"] in ("QUEUED", "NOT_STARTED", "STARTING", "STARTED"), run
             tags = run_tags(run)
             return tags.get("docker/container_id") if run["status"] == "STARTED" else None
+
         return poll_until(check, timeout, f"run {run_id} to start", interval=2)
 
     @contextlib.contextmanager
@@ -158,7 +160,11 @@ class Stack:
         )
         proc = subprocess.Popen(
             self.compose_cmd("run", "--rm", "--no-deps", "-T", "tools", "python", "-c", code),
-            cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+            cwd=ROOT,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
         )
         try:
             line = proc.stdout.readline()  # bounded: the holder exits after max_seconds
@@ -206,8 +212,16 @@ class Stack:
     def psql(self, sql: str) -> str:
         """Run SQL in the stack's Postgres (run/event storage); return unaligned output."""
         return self.compose(
-            "exec", "-T", "postgres", "psql", "-U", self.env["DAGSTER_POSTGRES_USER"],
-            "-d", self.env["DAGSTER_POSTGRES_DB"], "-tAc", sql,
+            "exec",
+            "-T",
+            "postgres",
+            "psql",
+            "-U",
+            self.env["DAGSTER_POSTGRES_USER"],
+            "-d",
+            self.env["DAGSTER_POSTGRES_DB"],
+            "-tAc",
+            sql,
         ).stdout.strip()
 
     def up(self) -> float:
@@ -230,15 +244,26 @@ class Stack:
             # Services first, so the daemon cannot launch another run container meanwhile.
             self.compose("--profile", "*", "stop", check=False, timeout=600)
             self.remove_run_containers()
-        self.compose("--profile", "*", "down", "--remove-orphans", *(["-v"] if volumes else []),
-                     check=False, timeout=600)
+        self.compose(
+            "--profile", "*", "down", "--remove-orphans", *(["-v"] if volumes else []), check=False, timeout=600
+        )
 
     def run_containers(self) -> list[str]:
         """IDs of the run containers DockerRunLauncher started on this stack's network."""
         out = subprocess.run(
-            ["docker", "ps", "-aq", "--filter", "label=io.dagster-platform.role=run",
-             "--filter", f"network={self.env['DAGSTER_NETWORK']}"],
-            capture_output=True, text=True, check=True, timeout=60,
+            [
+                "docker",
+                "ps",
+                "-aq",
+                "--filter",
+                "label=io.dagster-platform.role=run",
+                "--filter",
+                f"network={self.env['DAGSTER_NETWORK']}",
+            ],
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=60,
         ).stdout
         return out.split()
 
@@ -278,8 +303,18 @@ class Stack:
             os.kill(pid, sig)
         else:
             image = docker("inspect", "-f", "{{.Config.Image}}", cid).stdout.strip()
-            docker("run", "--rm", "--pid=host", "--user", "0", "--entrypoint", "python3", image,
-                   "-c", f"import os; os.kill({pid}, {int(sig)})")
+            docker(
+                "run",
+                "--rm",
+                "--pid=host",
+                "--user",
+                "0",
+                "--entrypoint",
+                "python3",
+                image,
+                "-c",
+                f"import os; os.kill({pid}, {int(sig)})",
+            )
         return cid
 
     def crash(self, service: str) -> str:
@@ -298,8 +333,12 @@ class Stack:
 
     def wait_healthy(self, *services: str, timeout: float = 300) -> None:
         """Wait (bounded) until every service reports healthy."""
-        poll_until(lambda: all(self.health(s) == "healthy" for s in services), timeout,
-                   f"{', '.join(services)} to be healthy", interval=3)
+        poll_until(
+            lambda: all(self.health(s) == "healthy" for s in services),
+            timeout,
+            f"{', '.join(services)} to be healthy",
+            interval=3,
+        )
 
     def dump_logs(self) -> None:
         """Print the state and the recent logs of every service (and of run containers)."""
@@ -420,7 +459,9 @@ def stack(request) -> Stack:
     if not docker_engine_available():
         if os.environ.get("REQUIRE_STACK") == "1":
             pytest.fail("REQUIRE_STACK=1 but no Docker engine answers `docker info`")
-        pytest.skip("no Docker engine answers `docker info`; the stack tier needs one (REQUIRE_STACK=1 makes this fail)")
+        pytest.skip(
+            "no Docker engine answers `docker info`; the stack tier needs one (REQUIRE_STACK=1 makes this fail)"
+        )
     env_files = [ROOT / p for p in os.environ.get("STACK_ENV_FILES", DEFAULT_ENV_FILES).split()]
     stack = Stack(env_files=env_files, env=read_env_files(env_files))
     if os.environ.get("STACK_REUSE") == "1" and stack.health("webserver") == "healthy":

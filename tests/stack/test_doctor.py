@@ -13,8 +13,16 @@ def test_doctor_is_green_on_a_healthy_stack(stack):
     result = stack.tool_result(*DOCTOR)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "[FAIL]" not in result.stdout
-    for check in ("environment", "postgres", "s3 bucket LAKE_BUCKET", "code location app",
-                  "daemon SCHEDULER", "daemon SENSOR", "runs STARTING", "run monitoring"):
+    for check in (
+        "environment",
+        "postgres",
+        "s3 bucket LAKE_BUCKET",
+        "code location app",
+        "daemon SCHEDULER",
+        "daemon SENSOR",
+        "runs STARTING",
+        "run monitoring",
+    ):
         assert f"[ OK ] {check}" in result.stdout, result.stdout
 
 
@@ -22,7 +30,10 @@ def test_doctor_is_green_on_a_healthy_stack(stack):
     ("env", "expected"),
     [
         ({"LAKE_BUCKET": "no-such-bucket"}, "[FAIL] s3 bucket LAKE_BUCKET: no-such-bucket: 404"),
-        ({"S3_ENDPOINT_URL": "http://nowhere.invalid:9000"}, "[FAIL] s3 bucket LAKE_BUCKET: endpoint http://nowhere.invalid:9000 unreachable"),
+        (
+            {"S3_ENDPOINT_URL": "http://nowhere.invalid:9000"},
+            "[FAIL] s3 bucket LAKE_BUCKET: endpoint http://nowhere.invalid:9000 unreachable",
+        ),
         ({"DAGSTER_POSTGRES_PASSWORD": "wrong-password"}, "[FAIL] postgres: cannot use run storage"),
         ({"AWS_REGION": "", "LANDING_BUCKET": ""}, "[FAIL] environment: unset or empty: AWS_REGION, LANDING_BUCKET"),
     ],

@@ -80,9 +80,11 @@ def webserver_answer(stack, query: str) -> tuple[int, dict]:
 
 def finished_retry_of(stack, run_id: str):
     """A poll: the finished automatic retry of `run_id`, else None."""
+
     def check():
         retries = stack.client("runs", "--tag", f"dagster/parent_run_id={run_id}")
         return retries[0] if retries and retries[0]["status"] in TERMINAL else None
+
     return check
 
 
@@ -102,7 +104,11 @@ def test_user_code_server_crash_leaves_the_running_run_alone(stack, wait_for):
         code, body = webserver_answer(stack, LOCATION_QUERY)
         entries = body["data"]["workspaceOrError"]["locationEntries"] if code == 200 else []
         app = [e for e in entries if e["name"] == "app"]
-        return app and app[0]["loadStatus"] == "LOADED" and app[0]["locationOrLoadError"]["__typename"] == "RepositoryLocation"
+        return (
+            app
+            and app[0]["loadStatus"] == "LOADED"
+            and app[0]["locationOrLoadError"]["__typename"] == "RepositoryLocation"
+        )
 
     wait_for(location_loaded, SERVICE_WAIT, "the webserver to show the location loaded again", interval=5)
     assert stack.launch_and_wait(CANARY)["status"] == "SUCCESS"
@@ -139,7 +145,9 @@ def test_daemon_crash_loses_no_run_and_no_file(stack, wait_for):
     # One run requested by the sensor; at most its automatic retry besides: no duplicate request.
     requested = [r for r in runs if "dagster/parent_run_id" not in stack.tags_of(r)]
     assert len(requested) == 1 and runs[0]["status"] == "SUCCESS", runs
-    assert all(stack.tags_of(r).get("dagster/parent_run_id") == requested[0]["runId"] for r in runs if r not in requested), runs
+    assert all(
+        stack.tags_of(r).get("dagster/parent_run_id") == requested[0]["runId"] for r in runs if r not in requested
+    ), runs
     assert stack.warehouse_rows(name) == ROWS
     wait_for(lambda: no_run_left_in_flight(stack), RUN_WAIT, "no run left in flight")
 
@@ -198,9 +206,11 @@ def test_s3_outage_mid_run_is_retried_and_lands_once(stack, wait_for):
     run_id = wait_for(executing, SENSOR_WAIT, f"the landing run of {name} to start", interval=2)
     stack.compose("stop", "minio", timeout=120)
     try:
+
         def hit_s3_error():
             found = events(stack, run_id, "STEP_UP_FOR_RETRY") + events(stack, run_id, "STEP_FAILURE")
             return found or (stack.client("run", run_id)["status"] in TERMINAL and [None])
+
         failures = wait_for(hit_s3_error, RUN_WAIT, "the landing step to hit the S3 outage", interval=3)
     finally:
         stack.compose("start", "minio", timeout=180)

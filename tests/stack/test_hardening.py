@@ -118,7 +118,9 @@ def test_platform_database_role_is_not_a_superuser(stack):
     user, db = stack.env["DAGSTER_POSTGRES_USER"], stack.env["DAGSTER_POSTGRES_DB"]
     attributes = stack.psql(f"SELECT rolsuper, rolcreatedb, rolcreaterole FROM pg_roles WHERE rolname = '{user}'")
     assert attributes == "f|f|f", attributes
-    owned = stack.psql(f"SELECT datname FROM pg_database WHERE datdba = (SELECT oid FROM pg_roles WHERE rolname = '{user}')")
+    owned = stack.psql(
+        f"SELECT datname FROM pg_database WHERE datdba = (SELECT oid FROM pg_roles WHERE rolname = '{user}')"
+    )
     assert owned.split() == [db], owned
     # The runs Dagster recorded are in tables this role owns (it created them).
     assert stack.psql("SELECT tableowner FROM pg_tables WHERE tablename = 'runs'") == user

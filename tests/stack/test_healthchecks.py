@@ -59,8 +59,12 @@ def test_code_server_that_stops_answering_turns_unhealthy(stack, frozen, wait_fo
     result = _probe(stack, "user-code")
     assert result.returncode == 1, f"probe passed against a frozen code server: {result.stdout}{result.stderr}"
     assert "gRPC" in result.stderr or "timed out" in result.stderr, result.stderr
-    wait_for(lambda: stack.health("user-code") == "unhealthy", UNHEALTHY_WITHIN_SECONDS,
-             "user-code reported unhealthy", interval=2)
+    wait_for(
+        lambda: stack.health("user-code") == "unhealthy",
+        UNHEALTHY_WITHIN_SECONDS,
+        "user-code reported unhealthy",
+        interval=2,
+    )
 
 
 def test_daemon_that_stops_heartbeating_turns_unhealthy(stack, frozen, wait_for):

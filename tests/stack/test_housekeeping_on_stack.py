@@ -23,9 +23,12 @@ def housekeep(stack, wait_for, max_age_hours: float) -> dict:
     if run["status"] == "FAILURE":
         # A run that failed to start in time (a loaded machine) is retried by the platform
         # (dagster.yaml run_retries): its retry is the housekeeping run to look at.
-        retry = wait_for(lambda: stack.client("runs", "--job", HOUSEKEEPING_JOB, "--tag",
-                                                f"dagster/parent_run_id={run['runId']}"), 300,
-                           f"the retry of housekeeping run {run['runId']}", interval=5)
+        retry = wait_for(
+            lambda: stack.client("runs", "--job", HOUSEKEEPING_JOB, "--tag", f"dagster/parent_run_id={run['runId']}"),
+            300,
+            f"the retry of housekeeping run {run['runId']}",
+            interval=5,
+        )
         run = stack.wait_run(retry[0]["runId"], timeout=420)
     assert run["status"] == "SUCCESS", run
     event = stack.psql(

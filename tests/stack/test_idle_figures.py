@@ -20,9 +20,21 @@ SERVICES = ("postgres", "minio", "user-code", "webserver", "daemon")
 def test_idle_cost_figures(stack):
     """CPU and memory of every service over a 30 s idle window, and the image size."""
     result = subprocess.run(
-        [sys.executable, "scripts/benchmark_idle.py", "--project", stack.env["COMPOSE_PROJECT_NAME"],
-         "--window", "30", "--image", stack.env["DAGSTER_IMAGE"]],
-        cwd=ROOT, capture_output=True, text=True, timeout=300, check=False,
+        [
+            sys.executable,
+            "scripts/benchmark_idle.py",
+            "--project",
+            stack.env["COMPOSE_PROJECT_NAME"],
+            "--window",
+            "30",
+            "--image",
+            stack.env["DAGSTER_IMAGE"],
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
     )
     print(result.stdout)
     assert result.returncode == 0, result.stderr

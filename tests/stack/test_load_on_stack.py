@@ -46,7 +46,9 @@ def test_sixty_runs_respect_the_run_cap_and_the_tag_limit(stack, run_sampler, wa
     count until all finish; assert peaks == limits and every run SUCCESS."""
     load_tag = f"load-{uuid.uuid4().hex[:8]}"
     spec = {
-        "runs": RUNS, "n_tagged": TAGGED, "tags": {"platform/test": load_tag},
+        "runs": RUNS,
+        "n_tagged": TAGGED,
+        "tags": {"platform/test": load_tag},
         "tagged": {"platform/trigger": "automation"},
         "config": {"ops": {"canary": {"config": {"sleep_seconds": CANARY_SECONDS}}}},
     }
@@ -67,9 +69,11 @@ def test_sixty_runs_respect_the_run_cap_and_the_tag_limit(stack, run_sampler, wa
         counts = wait_for(finished, LOAD_TIMEOUT, f"{RUNS} load runs to finish", interval=10)
         wall = time.monotonic() - start
 
-    print(f"\n[figure] load: {RUNS} runs ({TAGGED} tag-limited) queued at once, all finished in {wall:.0f} s: "
-          f"{RUNS / wall * 60:.1f} runs/min; peak running {sampler.peak_running} (cap {MAX_CONCURRENT_RUNS}), "
-          f"peak tagged {sampler.peak_tagged} (limit {TAG_LIMIT}); {len(sampler.samples)} samples")
+    print(
+        f"\n[figure] load: {RUNS} runs ({TAGGED} tag-limited) queued at once, all finished in {wall:.0f} s: "
+        f"{RUNS / wall * 60:.1f} runs/min; peak running {sampler.peak_running} (cap {MAX_CONCURRENT_RUNS}), "
+        f"peak tagged {sampler.peak_tagged} (limit {TAG_LIMIT}); {len(sampler.samples)} samples"
+    )
     assert counts == {"SUCCESS": RUNS}, counts
     assert sampler.peak_running == MAX_CONCURRENT_RUNS, sampler.peak_running
     assert sampler.peak_tagged == TAG_LIMIT, sampler.peak_tagged

@@ -19,10 +19,12 @@ BACKFILL_TAG_LIMIT = 2  # dagster.yaml: concurrency.runs.tag_concurrency_limits 
 
 def finished_landing_run(stack, name: str):
     """The terminal landing_job run for incoming/<name>, or None while there is none."""
+
     def check():
         runs = stack.client("runs", "--job", "landing_job", "--tag", f"landing/s3_key=incoming/{name}")
         done = [r for r in runs if r["status"] in TERMINAL]
         return done[0] if done else None
+
     return check
 
 
@@ -82,8 +84,9 @@ def test_blocking_check_stops_the_downstream(stack, landing_files, wait_for):
     steps = {s["stepKey"]: s["status"] for s in details["stepStats"]}
     assert steps.get("warehouse_landed_orders") != "SUCCESS", steps
     checks = stack.client("check-executions", "landed_orders", "unique_order_ids")
-    assert any(c["runId"] == run["runId"] and c["evaluation"] and not c["evaluation"]["success"]
-               for c in checks), checks
+    assert any(c["runId"] == run["runId"] and c["evaluation"] and not c["evaluation"]["success"] for c in checks), (
+        checks
+    )
 
 
 def test_cli_backfill_completes_within_its_tag_limit(stack, run_sampler, wait_for):
@@ -92,8 +95,20 @@ def test_cli_backfill_completes_within_its_tag_limit(stack, run_sampler, wait_fo
     in progress reached the limit but never exceeded it, while the others waited queued."""
     with run_sampler("dagster/backfill") as sampler:
         stack.tool(
-            "dagster", "job", "backfill", "-w", "/opt/dagster/dagster_home/workspace.yaml", "-l", "app",
-            "-j", "daily_events_job", "--from", BACKFILL_DAYS[0], "--to", BACKFILL_DAYS[-1], "--noprompt",
+            "dagster",
+            "job",
+            "backfill",
+            "-w",
+            "/opt/dagster/dagster_home/workspace.yaml",
+            "-l",
+            "app",
+            "-j",
+            "daily_events_job",
+            "--from",
+            BACKFILL_DAYS[0],
+            "--to",
+            BACKFILL_DAYS[-1],
+            "--noprompt",
         )
         runs = wait_for(_all_backfill_runs_done(stack), 600, "the backfill's runs to finish", interval=10)
     assert {r["status"] for r in runs} == {"SUCCESS"}, [(r["runId"], r["status"]) for r in runs]
@@ -109,12 +124,17 @@ def test_cli_backfill_completes_within_its_tag_limit(stack, run_sampler, wait_fo
 
 def _all_backfill_runs_done(stack):
     """A poll: the backfill's daily_events_job runs once all are terminal, else None."""
+
     def check():
-        runs = [r for r in stack.client("runs", "--job", "daily_events_job", "--limit", "50")
-                if any(t["key"] == "dagster/backfill" for t in r["tags"])]
+        runs = [
+            r
+            for r in stack.client("runs", "--job", "daily_events_job", "--limit", "50")
+            if any(t["key"] == "dagster/backfill" for t in r["tags"])
+        ]
         if len(runs) >= len(BACKFILL_DAYS) and all(r["status"] in TERMINAL for r in runs):
             return runs
         return None
+
     return check
 
 

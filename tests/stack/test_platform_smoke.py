@@ -27,7 +27,11 @@ def test_compose_config_is_valid_with_the_example_env(stack):
     """`docker compose config` accepts the documented template on its own."""
     alone = subprocess.run(
         ["docker", "compose", "--env-file", ".env.example", "config", "--quiet"],
-        cwd=stack.env_files[0].parent, capture_output=True, text=True, check=False, timeout=120,
+        cwd=stack.env_files[0].parent,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
     )
     assert alone.returncode == 0, alone.stderr
 

@@ -19,8 +19,15 @@ ASSETS = ("daily_events", "daily_event_counts")
 def test_a_week_through_the_cli_is_one_run_writing_seven_partitions(stack):
     """One run, SUCCESS; 7 objects per asset; the downstream materialized all 7 days from them."""
     stack.tool(
-        "dagster", "asset", "materialize", "-m", "app.definitions",
-        "--select", ",".join(ASSETS), "--partition-range", f"{FIRST_DAY}...{LAST_DAY}",
+        "dagster",
+        "asset",
+        "materialize",
+        "-m",
+        "app.definitions",
+        "--select",
+        ",".join(ASSETS),
+        "--partition-range",
+        f"{FIRST_DAY}...{LAST_DAY}",
     )
     runs = stack.client("runs", "--tag", f"dagster/asset_partition_range_start={FIRST_DAY}")
     assert len(runs) == 1, [(r["runId"], r["status"]) for r in runs]

@@ -41,6 +41,7 @@ def test_killed_run_container_fails_the_run_and_is_retried(stack, wait_for):
     assert retry_tags.get("dagster/retry_number") == "1", retry_tags
     assert retry_tags["docker/container_id"] != tags["docker/container_id"]
 
+
 MAX_CONCURRENT_RUNS = 6  # dagster.yaml: concurrency.runs.max_concurrent_runs
 
 

@@ -102,6 +102,7 @@ def dropped_file(stack) -> str:
 @pytest.fixture
 def failed_landing_run(stack, dropped_file, wait_for) -> str:
     """Run id of the finished landing run of `dropped_file` (found through GraphQL)."""
+
     def finished():
         runs = stack.client("runs", "--job", "landing_job", "--tag", f"landing/s3_key=incoming/{dropped_file}")
         return next((r["runId"] for r in runs if r["status"] in TERMINAL), None)
@@ -161,7 +162,8 @@ def test_sensors_run_and_the_landing_tick_shows_a_dropped_file(ui, dropped_file)
         expect(ui.sensor_property("Running").get_by_role("checkbox")).to_be_checked()
         ui.wait_for(
             lambda: ui.sensor_property("Latest tick").filter(has_text=re.compile(r"\d:\d\d:\d\d")),
-            SENSOR_WAIT, f"a first tick of {sensor}",
+            SENSOR_WAIT,
+            f"a first tick of {sensor}",
         )
     ui.open_sensor(LANDING_SENSOR)
     ui.wait_for(

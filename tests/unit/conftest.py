@@ -72,14 +72,30 @@ def s3_endpoint(tmp_path_factory) -> str:
     ports = {
         name: _free_port()
         for name in (
-            "master.port", "master.port.grpc", "volume.port", "volume.port.grpc",
-            "filer.port", "filer.port.grpc", "s3.port.grpc", "admin.port", "admin.port.grpc",
+            "master.port",
+            "master.port.grpc",
+            "volume.port",
+            "volume.port.grpc",
+            "filer.port",
+            "filer.port.grpc",
+            "s3.port.grpc",
+            "admin.port",
+            "admin.port.grpc",
         )
     }
     args = [
-        _weed_binary(), "mini", f"-dir={workdir / 'data'}", "-ip=127.0.0.1", "-ip.bind=127.0.0.1",
-        f"-s3.port={s3_port}", f"-s3.config={config}", "-webdav=false", "-admin.ui=false",
-        "-s3.port.iceberg=0", "-s3.port.lance=0", "-master.telemetry=false",
+        _weed_binary(),
+        "mini",
+        f"-dir={workdir / 'data'}",
+        "-ip=127.0.0.1",
+        "-ip.bind=127.0.0.1",
+        f"-s3.port={s3_port}",
+        f"-s3.config={config}",
+        "-webdav=false",
+        "-admin.ui=false",
+        "-s3.port.iceberg=0",
+        "-s3.port.lance=0",
+        "-master.telemetry=false",
         *(f"-{name}={port}" for name, port in ports.items()),
     ]
     log = open(workdir / "weed.log", "wb")  # noqa: SIM115  (open for the server's lifetime, closed below)
@@ -281,8 +297,13 @@ def platform_env(monkeypatch, s3_endpoint, tmp_path):
 def _no_ambient_platform_env(monkeypatch):
     """Tests start from a clean environment: no PLATFORM_ENV or lake settings leak in."""
     for name in (
-        "PLATFORM_ENV", "S3_ENDPOINT_URL", "LAKE_BUCKET", "LANDING_BUCKET",
-        "WAREHOUSE_DUCKDB_PATH", "ORDERS_ROW_COUNT", "FAILURE_WEBHOOK_URL",
+        "PLATFORM_ENV",
+        "S3_ENDPOINT_URL",
+        "LAKE_BUCKET",
+        "LANDING_BUCKET",
+        "WAREHOUSE_DUCKDB_PATH",
+        "ORDERS_ROW_COUNT",
+        "FAILURE_WEBHOOK_URL",
     ):
         monkeypatch.delenv(name, raising=False)
 

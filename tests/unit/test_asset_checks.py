@@ -13,8 +13,19 @@ from app.defs.shop.assets import shop_database_export
 from app.defs.shop.checks import order_items_reference_orders
 from app.resources.shop_source import ShopSource
 
-ORDER_CHECKS = [checks.staged_orders_not_empty, checks.staged_orders_unique_order_id, checks.staged_orders_valid_amounts]
-PIPELINE = [raw_orders, staged_orders, *ORDER_CHECKS, shop_database_export, order_items_reference_orders, customer_lifetime_value]
+ORDER_CHECKS = [
+    checks.staged_orders_not_empty,
+    checks.staged_orders_unique_order_id,
+    checks.staged_orders_valid_amounts,
+]
+PIPELINE = [
+    raw_orders,
+    staged_orders,
+    *ORDER_CHECKS,
+    shop_database_export,
+    order_items_reference_orders,
+    customer_lifetime_value,
+]
 
 
 def _orders(order_ids, amounts) -> pd.DataFrame:
@@ -36,8 +47,20 @@ def test_all_checks_pass_on_generated_data_and_mart_is_published(dev_resources, 
     ("check", "frame", "severity", "metadata_key", "expected"),
     [
         (checks.staged_orders_not_empty, _orders([], []), dg.AssetCheckSeverity.ERROR, "row_count", 0),
-        (checks.staged_orders_unique_order_id, _orders([1, 2, 2, 3, 3], [1.0] * 5), dg.AssetCheckSeverity.ERROR, "duplicate_count", 2),
-        (checks.staged_orders_valid_amounts, _orders([1, 2, 3], [5.0, 0.0, None]), dg.AssetCheckSeverity.WARN, "invalid_count", 2),
+        (
+            checks.staged_orders_unique_order_id,
+            _orders([1, 2, 2, 3, 3], [1.0] * 5),
+            dg.AssetCheckSeverity.ERROR,
+            "duplicate_count",
+            2,
+        ),
+        (
+            checks.staged_orders_valid_amounts,
+            _orders([1, 2, 3], [5.0, 0.0, None]),
+            dg.AssetCheckSeverity.WARN,
+            "invalid_count",
+            2,
+        ),
     ],
 )
 def test_checks_fail_on_bad_data_with_their_severity(check, frame, severity, metadata_key, expected):

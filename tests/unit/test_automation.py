@@ -11,7 +11,11 @@ from app.defs.shop.assets import shop_database_export
 from app.resources.shop_source import ShopSource
 
 INGEST_ASSETS = [raw_orders, staged_orders, shop_database_export]
-INGEST_CHECKS = [checks.staged_orders_not_empty, checks.staged_orders_unique_order_id, checks.staged_orders_valid_amounts]
+INGEST_CHECKS = [
+    checks.staged_orders_not_empty,
+    checks.staged_orders_unique_order_id,
+    checks.staged_orders_valid_amounts,
+]
 
 
 @pytest.fixture

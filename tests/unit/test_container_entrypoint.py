@@ -13,9 +13,13 @@ import pytest
 
 SCRIPTS = Path(__file__).resolve().parents[2] / "scripts"
 ENTRYPOINT = SCRIPTS / "container-entrypoint.sh"
-GOOD = {"DAGSTER_POSTGRES_HOST": "db.example.com", "PGSSLMODE": "verify-full",
-        "DAGSTER_POSTGRES_PASSWORD": "s3cr3t-from-vault-91", "AWS_ACCESS_KEY_ID": "AKIAEXAMPLEEXAMPLE01",
-        "AWS_SECRET_ACCESS_KEY": "generated-key-4f9a2c"}
+GOOD = {
+    "DAGSTER_POSTGRES_HOST": "db.example.com",
+    "PGSSLMODE": "verify-full",
+    "DAGSTER_POSTGRES_PASSWORD": "s3cr3t-from-vault-91",
+    "AWS_ACCESS_KEY_ID": "AKIAEXAMPLEEXAMPLE01",
+    "AWS_SECRET_ACCESS_KEY": "generated-key-4f9a2c",
+}
 
 
 @pytest.fixture(scope="module")
@@ -55,7 +59,10 @@ def run_entrypoint(entrypoint):
 @pytest.mark.parametrize(
     ("override", "message"),
     [
-        ({"DAGSTER_POSTGRES_PASSWORD": "local-only-postgres-password"}, "DAGSTER_POSTGRES_PASSWORD still holds the local template default"),
+        (
+            {"DAGSTER_POSTGRES_PASSWORD": "local-only-postgres-password"},
+            "DAGSTER_POSTGRES_PASSWORD still holds the local template default",
+        ),
         ({"AWS_SECRET_ACCESS_KEY": ""}, "AWS_SECRET_ACCESS_KEY is missing while the other half"),
         ({"DAGSTER_POSTGRES_PASSWORD": "short"}, "DAGSTER_POSTGRES_PASSWORD is shorter than 12 characters"),
         ({"PLATFORM_ENV": ""}, "PLATFORM_ENV='' must be set explicitly"),
@@ -71,8 +78,13 @@ def test_unsafe_settings_stop_the_container(run_entrypoint, override, message):
     assert "started" not in result.stdout
 
 
-@pytest.mark.parametrize("env", [{"PLATFORM_ENV": "prod", **GOOD}, {"PLATFORM_ENV": "local",
-                                 "DAGSTER_POSTGRES_PASSWORD": "local-only-postgres-password"}])
+@pytest.mark.parametrize(
+    "env",
+    [
+        {"PLATFORM_ENV": "prod", **GOOD},
+        {"PLATFORM_ENV": "local", "DAGSTER_POSTGRES_PASSWORD": "local-only-postgres-password"},
+    ],
+)
 def test_safe_settings_start_the_command(run_entrypoint, env):
     """Real secrets in prod, or template ones locally: the command runs."""
     result = run_entrypoint(env)

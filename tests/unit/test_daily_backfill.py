@@ -19,4 +19,6 @@ def test_each_day_of_a_range_lands_in_its_own_partition(instance, s3_resources, 
     materialized = instance.get_materialized_partitions(daily_event_counts.key)
     assert materialized == set(BACKFILL_DAYS)
     keys = s3_view.keys(s3_io_manager.bucket, "daily_")
-    assert keys == {f"{asset}/{day}.parquet" for asset in ("daily_events", "daily_event_counts") for day in BACKFILL_DAYS}
+    assert keys == {
+        f"{asset}/{day}.parquet" for asset in ("daily_events", "daily_event_counts") for day in BACKFILL_DAYS
+    }

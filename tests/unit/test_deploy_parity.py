@@ -412,7 +412,15 @@ def dagster_cloud_cli() -> str:
 def ci_check(project_dir: Path) -> subprocess.CompletedProcess:
     """`dagster-cloud ci check` of a project folder, with the connection check skipped."""
     return subprocess.run(
-        [dagster_cloud_cli(), "ci", "check", "--project-dir", str(project_dir), "--dagster-cloud-connect-check", "skip"],
+        [
+            dagster_cloud_cli(),
+            "ci",
+            "check",
+            "--project-dir",
+            str(project_dir),
+            "--dagster-cloud-connect-check",
+            "skip",
+        ],
         capture_output=True,
         text=True,
         timeout=120,

@@ -32,11 +32,17 @@ def dev_server(tmp_path_factory):
     port = free_port()
     home = tmp_path_factory.mktemp("dagster_home")
     log = (home / "dev.log").open("w")
-    env = {**os.environ, "DAGSTER_DEV_PORT": str(port), "DEV_DAGSTER_HOME": str(home),
-           # What a user with a compose .env in their shell would have: must not leak in.
-           "PLATFORM_ENV": "local", "S3_ENDPOINT_URL": "http://127.0.0.1:1"}
-    proc = subprocess.Popen([str(ROOT / "scripts/dev")], env=env, stdout=log, stderr=subprocess.STDOUT,
-                            start_new_session=True)
+    env = {
+        **os.environ,
+        "DAGSTER_DEV_PORT": str(port),
+        "DEV_DAGSTER_HOME": str(home),
+        # What a user with a compose .env in their shell would have: must not leak in.
+        "PLATFORM_ENV": "local",
+        "S3_ENDPOINT_URL": "http://127.0.0.1:1",
+    }
+    proc = subprocess.Popen(
+        [str(ROOT / "scripts/dev")], env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+    )
     try:
         deadline = time.monotonic() + 300
         while True:

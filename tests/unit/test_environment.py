@@ -29,7 +29,6 @@ def test_unknown_value_names_the_variable_and_allowed_values(monkeypatch):
         current_environment()
 
 
-
 @pytest.mark.parametrize(("value", "running"), [("dev", False), ("local", True), ("ci", True), ("prod", True)])
 def test_the_schedule_and_landing_sensor_start_running_only_where_services_exist(monkeypatch, value, running):
     """In dev the ingest schedule and the landing sensor start STOPPED (a laptop does no work on

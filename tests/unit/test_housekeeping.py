@@ -61,7 +61,10 @@ def test_schedule_requests_a_run_for_this_stack(monkeypatch):
     monkeypatch.setenv("DAGSTER_NETWORK", "dp_test")
     monkeypatch.setenv("RUN_CONTAINER_MAX_AGE_HOURS", "0.5")
     [request] = housekeeping.housekeeping_schedule.evaluate_tick(dg.build_schedule_context()).run_requests
-    assert request.run_config["ops"]["remove_old_run_containers_op"]["config"] == {"network": "dp_test", "max_age_hours": 0.5}
+    assert request.run_config["ops"]["remove_old_run_containers_op"]["config"] == {
+        "network": "dp_test",
+        "max_age_hours": 0.5,
+    }
 
 
 def test_report_names_run_and_job_of_each_container():

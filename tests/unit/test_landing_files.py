@@ -51,7 +51,10 @@ def test_a_stream_parses_like_bytes():
     [
         (b"", "empty file"),
         (b"order_id,customer_id,order_date,region,amount\n", "no data rows"),
-        (b"order_id,customer_id,order_date,region,amount\n1,2,2026-01-01,eu\n", "1 unparseable row(s): line 2: 4 fields"),
+        (
+            b"order_id,customer_id,order_date,region,amount\n1,2,2026-01-01,eu\n",
+            "1 unparseable row(s): line 2: 4 fields",
+        ),
         (b"\xff\xfe\x00garbage", "not UTF-8 text"),
     ],
 )
@@ -80,7 +83,9 @@ def test_names_that_cannot_be_partition_keys(name, problem):
     assert problem in (name_problem(name) or ""), name_problem(name)
 
 
-@pytest.mark.parametrize("name", ["zürich-订单.csv", "a|b.csv", "a,b.csv", "Orders.CSV", "with space.csv", "sub/dir.csv"])
+@pytest.mark.parametrize(
+    "name", ["zürich-订单.csv", "a|b.csv", "a,b.csv", "Orders.CSV", "with space.csv", "sub/dir.csv"]
+)
 def test_unusual_but_usable_names_are_accepted(name):
     """Non-ASCII, separators, case and spaces are fine as partition keys."""
     assert name_problem(name) is None

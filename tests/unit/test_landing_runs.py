@@ -115,8 +115,11 @@ def test_a_file_is_processed_only_after_it_is_published(land, instance, s3_resou
         conn.execute(f"DROP TABLE {TABLE}")
     for _ in range(2):  # a retry after the fix, then a second (manual) re-run
         rerun = dg.materialize(
-            [landed_orders, warehouse_landed_orders], partition_key="late.csv",
-            run_config=failed.dagster_run.run_config, resources=s3_resources, instance=instance,
+            [landed_orders, warehouse_landed_orders],
+            partition_key="late.csv",
+            run_config=failed.dagster_run.run_config,
+            resources=s3_resources,
+            instance=instance,
         )
         assert rerun.success
     assert keys("incoming/") == set()
@@ -135,8 +138,12 @@ def test_a_run_lands_only_the_version_the_sensor_saw(landing_zone, instance, s3_
     landing_zone.drop("replaced.csv", make_orders_csv(5))  # a new version under the same name
 
     result = dg.materialize(
-        [landed_orders, warehouse_landed_orders], partition_key=request.partition_key,
-        run_config=request.run_config, resources=s3_resources, instance=instance, raise_on_error=False,
+        [landed_orders, warehouse_landed_orders],
+        partition_key=request.partition_key,
+        run_config=request.run_config,
+        resources=s3_resources,
+        instance=instance,
+        raise_on_error=False,
     )
     assert not result.success
     [failure] = [e for e in result.all_events if e.event_type_value == "STEP_FAILURE"]
@@ -152,7 +159,9 @@ def test_odd_but_valid_names_are_published_each_under_its_own_name(land, landing
     results = land({name: make_orders_csv(2 + i, first_order_id=100 * i) for i, name in enumerate(names)})
     assert all(result.success for result in results.values()), results
     published = warehouse.query(f"SELECT source_file, count(*) AS n FROM {TABLE} GROUP BY 1")
-    assert dict(zip(published["source_file"], published["n"], strict=True)) == {name: 2 + i for i, name in enumerate(names)}
+    assert dict(zip(published["source_file"], published["n"], strict=True)) == {
+        name: 2 + i for i, name in enumerate(names)
+    }
     assert keys("processed/") == {f"processed/{name}" for name in names}
 
 
@@ -165,11 +174,17 @@ def test_an_unreachable_s3_is_retried_with_an_error_naming_it(instance, landing_
     monkeypatch.setattr(assets, "S3_RETRY_SECONDS", 0)
     key = landing_zone.drop("while-down.csv", make_orders_csv(3))
     instance.add_dynamic_partitions("landing_files", ["while-down.csv"])
-    down = LandingZone(store=S3Store(endpoint_url="http://127.0.0.1:9", aws_access_key_id="x", aws_secret_access_key="y"),
-                       bucket=landing_zone.bucket)
+    down = LandingZone(
+        store=S3Store(endpoint_url="http://127.0.0.1:9", aws_access_key_id="x", aws_secret_access_key="y"),
+        bucket=landing_zone.bucket,
+    )
     result = dg.materialize(
-        [landed_orders], partition_key="while-down.csv", instance=instance, raise_on_error=False,
-        run_config={"ops": {"landed_orders": {"config": {"s3_key": key}}}}, resources={"landing_zone": down},
+        [landed_orders],
+        partition_key="while-down.csv",
+        instance=instance,
+        raise_on_error=False,
+        run_config={"ops": {"landed_orders": {"config": {"s3_key": key}}}},
+        resources={"landing_zone": down},
     )
     retries = [e for e in result.all_events if e.event_type_value == "STEP_UP_FOR_RETRY"]
     assert len(retries) == 1 and not result.success

@@ -108,8 +108,14 @@ def test_hostile_names_never_break_a_tick(landing_zone, evaluate, instance, s3_v
         if key.endswith(REASON_SUFFIX)
     }
     assert len(reasons) == 6, reasons
-    expected = ["control character '\\n'", "control character '\\t'", "'...'", "bytes long",
-                "same lake object as the already landed 'a,b.csv'", "same lake object as the already landed 'pipe_here.csv'"]
+    expected = [
+        "control character '\\n'",
+        "control character '\\t'",
+        "'...'",
+        "bytes long",
+        "same lake object as the already landed 'a,b.csv'",
+        "same lake object as the already landed 'pipe_here.csv'",
+    ]
     for fragment in expected:
         assert any(fragment in text for text in reasons.values()), (fragment, reasons)
     assert all("original key: 'incoming/" in text for text in reasons.values())

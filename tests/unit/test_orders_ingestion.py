@@ -6,15 +6,17 @@ from app.defs.orders.assets import raw_orders, staged_orders
 from app.lib import shop_data
 
 
-def test_raw_orders_reports_row_count_and_preview(dev_resources, shop, capsys):
-    """raw_orders loads the whole feed and describes it in metadata; it prints to stdout."""
-    result = dg.materialize([raw_orders], resources=dev_resources)
+def test_raw_orders_reports_row_count_and_preview(dev_resources, shop):
+    """raw_orders loads the whole feed, describes it in metadata, and logs its row count."""
+    instance = dg.DagsterInstance.ephemeral()
+    result = dg.materialize([raw_orders], resources=dev_resources, instance=instance)
     assert result.success
     metadata = result.asset_materializations_for_node("raw_orders")[0].metadata
     expected_rows = len(shop_data.orders_api_feed(shop.row_count, shop.seed))
     assert metadata["row_count"].value == expected_rows
     assert metadata["preview"].value.startswith("|")  # a Markdown table
-    assert f"extracted {expected_rows} rows" in capsys.readouterr().out
+    messages = [entry.user_message for entry in instance.all_logs(result.run_id)]
+    assert f"raw_orders: loaded {expected_rows} rows" in messages
 
 
 def test_staged_orders_removes_api_resends(dev_resources, shop):

@@ -123,7 +123,10 @@ def test_local_secrets_are_marked_so_prod_refuses_them():
 def test_images_are_pinned(compose):
     """Exact image tags everywhere: no :latest, no bare names."""
     texts = [p.read_text() for p in COMPOSE_FILES] + [(ROOT / "Dockerfile").read_text()]
-    images = re.findall(r"(?:image: \$\{[A-Z_]+:-|PYTHON_BASE_IMAGE=|PYTHON_BASE_IMAGE: \$\{PYTHON_BASE_IMAGE:-)([^}\s]+)", "\n".join(texts))
+    images = re.findall(
+        r"(?:image: \$\{[A-Z_]+:-|PYTHON_BASE_IMAGE=|PYTHON_BASE_IMAGE: \$\{PYTHON_BASE_IMAGE:-)([^}\s]+)",
+        "\n".join(texts),
+    )
     assert len(images) >= 4, images
     for image in images:
         if image.startswith("dagster-platform:"):
@@ -137,7 +140,9 @@ def test_every_dependency_waits_for_health(compose):
     for name, service in compose["services"].items():
         for dep, spec in (service.get("depends_on") or {}).items():
             assert isinstance(spec, dict) and spec.get("condition") in (
-                "service_healthy", "service_completed_successfully"), (name, dep)
+                "service_healthy",
+                "service_completed_successfully",
+            ), (name, dep)
 
 
 def test_long_running_services_have_healthchecks_and_restart(compose):

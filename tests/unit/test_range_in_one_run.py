@@ -41,7 +41,10 @@ def test_a_week_is_one_run_and_one_object_per_day(instance, s3_resources, s3_io_
     for asset in ("daily_events", "daily_event_counts"):
         assert s3_view.keys(s3_io_manager.bucket, f"{asset}/") == {f"{asset}/{day}.parquet" for day in DAYS}
     one_day = dg.materialize(
-        [daily_events, daily_event_counts], selection=[daily_event_counts], resources=s3_resources, partition_key=DAYS[3]
+        [daily_events, daily_event_counts],
+        selection=[daily_event_counts],
+        resources=s3_resources,
+        partition_key=DAYS[3],
     )
     counts = one_day.asset_value("daily_event_counts")
     assert set(counts["event_date"].dt.strftime("%Y-%m-%d")) == {DAYS[3]}
@@ -50,7 +53,9 @@ def test_a_week_is_one_run_and_one_object_per_day(instance, s3_resources, s3_io_
 def test_a_date_by_region_range_writes_every_slice_and_rolls_up_per_day(s3_resources, s3_io_manager, s3_view):
     """Three days x three regions in one run; the daily roll-up reads all nine in one run."""
     days = DAYS[:3]
-    upstream = dg.materialize([regional_orders], resources=s3_resources, tags=_range(f"{days[0]}|eu", f"{days[-1]}|apac"))
+    upstream = dg.materialize(
+        [regional_orders], resources=s3_resources, tags=_range(f"{days[0]}|eu", f"{days[-1]}|apac")
+    )
     assert upstream.success
     assert s3_view.keys(s3_io_manager.bucket, "regional_orders/") == {
         f"regional_orders/{day}/{region}.parquet" for day in days for region in REGIONS
@@ -63,7 +68,9 @@ def test_a_date_by_region_range_writes_every_slice_and_rolls_up_per_day(s3_resou
     )
     revenue = rollup.asset_value("daily_regional_revenue")
     assert len(revenue) == len(days) * len(REGIONS)
-    assert s3_view.keys(s3_io_manager.bucket, "daily_regional_revenue/") == {f"daily_regional_revenue/{d}.parquet" for d in days}
+    assert s3_view.keys(s3_io_manager.bucket, "daily_regional_revenue/") == {
+        f"daily_regional_revenue/{d}.parquet" for d in days
+    }
 
 
 def test_a_range_in_dev_lands_in_duckdb_by_partition_expr(dev_resources):

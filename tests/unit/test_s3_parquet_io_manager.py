@@ -71,7 +71,10 @@ def test_downstream_loads_several_multi_partitions_as_one_frame(s3_resources, s3
 def test_missing_partition_is_an_error_naming_the_object(s3_resources, s3_io_manager):
     """Reading partitions that were never written fails, naming every missing object."""
     assert dg.materialize([regional_orders], resources=s3_resources, partition_key="2026-01-06|eu").success
-    with pytest.raises(FileNotFoundError, match=r"2 object.*regional_orders/2026-01-06/apac.parquet, regional_orders/2026-01-06/us.parquet"):
+    with pytest.raises(
+        FileNotFoundError,
+        match=r"2 object.*regional_orders/2026-01-06/apac.parquet, regional_orders/2026-01-06/us.parquet",
+    ):
         dg.materialize(
             [regional_orders, daily_regional_revenue],
             selection=[daily_regional_revenue],

@@ -100,7 +100,9 @@ def test_snowflake_libraries_are_imported_only_inside_functions():
         for node in ast.parse(path.read_text()).body:
             if isinstance(node, ast.Import | ast.ImportFrom):
                 names = [node.module or ""] if isinstance(node, ast.ImportFrom) else [a.name for a in node.names]
-                assert not any(n.split(".")[0] in ("snowflake", "dagster_snowflake", "dagster_snowflake_pandas") for n in names), path
+                assert not any(
+                    n.split(".")[0] in ("snowflake", "dagster_snowflake", "dagster_snowflake_pandas") for n in names
+                ), path
 
 
 def test_mart_and_recency_check_run_unchanged_on_snowflake(snowflake_env, tmp_path, shop):
@@ -120,14 +122,18 @@ def test_mart_and_recency_check_run_unchanged_on_snowflake(snowflake_env, tmp_pa
             dg.build_resources({"snowflake": resources["snowflake"]}) as built,
             built.snowflake.get_connection() as conn,
         ):
-            count, newest = conn.cursor().execute(
-                "SELECT count(*), max(last_order_date) FROM analytics.marts.customer_lifetime_value"
-            ).fetchone()
+            count, newest = (
+                conn.cursor()
+                .execute("SELECT count(*), max(last_order_date) FROM analytics.marts.customer_lifetime_value")
+                .fetchone()
+            )
     assert count == len(shop.customers())
     assert str(newest)[:10] == evaluation.metadata["newest_order"].value[:10]
 
 
-def test_landed_files_are_published_unchanged_on_snowflake(snowflake_env, tmp_path, land, landing_zone, instance, s3_view):
+def test_landed_files_are_published_unchanged_on_snowflake(
+    snowflake_env, tmp_path, land, landing_zone, instance, s3_view
+):
     """The landing job's publish on the emulator: one slice per file, replaced (not appended)
     when the file is published again, and each file filed as processed/ after its publish."""
     with fakesnow.patch(extra_targets=[WRITE_PANDAS], db_path=tmp_path, nop_regexes=[FIRST_SLICE_CLEANUP]):
@@ -136,16 +142,26 @@ def test_landed_files_are_published_unchanged_on_snowflake(snowflake_env, tmp_pa
             "landing_zone": landing_zone,
             **warehouse_resources(duckdb_path="unused-on-snowflake"),
         }
-        results = land({"first.csv": make_orders_csv(3), "second.csv": make_orders_csv(4, first_order_id=100)}, resources)
+        results = land(
+            {"first.csv": make_orders_csv(3), "second.csv": make_orders_csv(4, first_order_id=100)}, resources
+        )
         assert all(result.success for result in results.values()), results
         rerun = dg.materialize(
-            [landed_orders, warehouse_landed_orders], partition_key="second.csv",
-            run_config=results["second.csv"].dagster_run.run_config, resources=resources, instance=instance,
+            [landed_orders, warehouse_landed_orders],
+            partition_key="second.csv",
+            run_config=results["second.csv"].dagster_run.run_config,
+            resources=resources,
+            instance=instance,
         )
         assert rerun.success
-        with dg.build_resources({"snowflake": resources["snowflake"]}) as built, built.snowflake.get_connection() as conn:
-            rows = conn.cursor().execute(
-                "SELECT source_file, count(*) FROM analytics.landing.warehouse_landed_orders GROUP BY 1"
-            ).fetchall()
+        with (
+            dg.build_resources({"snowflake": resources["snowflake"]}) as built,
+            built.snowflake.get_connection() as conn,
+        ):
+            rows = (
+                conn.cursor()
+                .execute("SELECT source_file, count(*) FROM analytics.landing.warehouse_landed_orders GROUP BY 1")
+                .fetchall()
+            )
     assert dict(rows) == {"first.csv": 3, "second.csv": 4}
     assert s3_view.keys(landing_zone.bucket, "processed/") == {"processed/first.csv", "processed/second.csv"}

@@ -4,6 +4,7 @@
 Exits 0 when the local S3 endpoint answers its health probe, 1 otherwise. Standard library
 sockets only (no urllib, no site): it runs every healthcheck interval, like MinIO's Go `mc`.
 """
+
 import socket
 import sys
 

@@ -5,6 +5,7 @@ Accepts `server <data-dir> [--address :9000] [--console-address ...]`, reads
 MINIO_ROOT_USER / MINIO_ROOT_PASSWORD, writes a SeaweedFS identities file granting that
 user full access, and execs `weed mini` serving S3 on the requested port.
 """
+
 import json
 import os
 import sys
@@ -46,8 +47,15 @@ def main(argv: list[str]) -> None:
     os.execvp(
         "weed",
         [
-            "weed", "mini", f"-dir={data_dir}", "-ip=127.0.0.1", "-ip.bind=0.0.0.0",
-            f"-s3.port={port}", f"-s3.config={config}", "-webdav=false", "-admin.ui=false",
+            "weed",
+            "mini",
+            f"-dir={data_dir}",
+            "-ip=127.0.0.1",
+            "-ip.bind=0.0.0.0",
+            f"-s3.port={port}",
+            f"-s3.config={config}",
+            "-webdav=false",
+            "-admin.ui=false",
         ],
     )
 

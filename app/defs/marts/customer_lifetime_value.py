@@ -33,9 +33,7 @@ FRESHNESS = dg.FreshnessPolicy.time_window(fail_window=dt.timedelta(hours=30), w
     freshness_policy=FRESHNESS,
     pool=warehouse_pool(),  # DuckDB: one writer at a time; Snowflake: none needed
 )
-def customer_lifetime_value(
-    staged_orders: pd.DataFrame, customers: pd.DataFrame
-) -> dg.MaterializeResult[pd.DataFrame]:
+def customer_lifetime_value(staged_orders: pd.DataFrame, customers: pd.DataFrame) -> dg.MaterializeResult[pd.DataFrame]:
     """Aggregate orders per customer and join customer attributes (published by the IO manager)."""
     per_customer = staged_orders.groupby("customer_id", as_index=False).agg(
         order_count=("order_id", "count"),

@@ -31,11 +31,7 @@ def raw_orders(context: dg.AssetExecutionContext, shop: ShopSource) -> dg.Materi
 )
 def staged_orders(context: dg.AssetExecutionContext, raw_orders: pd.DataFrame) -> dg.MaterializeResult[pd.DataFrame]:
     """Deduplicate on ``order_id`` (keeping the last delivery) and sort."""
-    frame = (
-        raw_orders.drop_duplicates(subset="order_id", keep="last")
-        .sort_values("order_id")
-        .reset_index(drop=True)
-    )
+    frame = raw_orders.drop_duplicates(subset="order_id", keep="last").sort_values("order_id").reset_index(drop=True)
     dropped = len(raw_orders) - len(frame)
     context.log.info(f"staged_orders: dropped {dropped} duplicate deliveries")
     return dg.MaterializeResult(
