@@ -44,6 +44,15 @@ def automation(ui: DagsterUI) -> None:
     """The Automation page: sensors and schedules with their on/off state."""
     ui.open("/automation")
     expect(ui.page.get_by_role("link", name=re.compile(r"\blanding_zone_sensor\b"))).to_be_visible()
+    # Each row's on/off switch loads after its name (a grey placeholder until then): wait for
+    # one checked switch per running sensor or schedule row, so the picture shows the state.
+    rows = ui.page.get_by_role("link", name=re.compile(r"^(sensors|schedule) \w+ info\b"))
+    switches = ui.page.get_by_role("checkbox", checked=True)
+    for _ in range(60):
+        if rows.count() and switches.count() == rows.count():
+            return
+        ui.page.wait_for_timeout(1000)
+    sys.exit(f"the Automation page shows {switches.count()} running switches for {rows.count()} rows after 60 s")
 
 
 PICTURES = {"asset-graph": asset_graph, "run-logs": finished_run, "automation": automation}
