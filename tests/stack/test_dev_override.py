@@ -29,7 +29,8 @@ def test_edit_reload_and_run_without_rebuild(stack):
     """Recreate user-code with the dev override, add an asset file, reload: the asset is
     listed, and a job defined in the new file runs successfully in its own container."""
     try:
-        stack.compose(*DEV_FILES, "up", "-d", "--wait", "--no-deps", "user-code")
+        # The launcher's proxy too: dev lets it pass the run containers' bind mount of app/.
+        stack.compose(*DEV_FILES, "up", "-d", "--wait", "--no-deps", "user-code", "docker-proxy")
         PROBE.write_text(PROBE_CODE)
         reloaded = stack.client("reload", "app")
         assert reloaded["status"] == "SUCCESS", reloaded
@@ -38,6 +39,6 @@ def test_edit_reload_and_run_without_rebuild(stack):
         assert run["status"] == "SUCCESS", run
     finally:
         PROBE.unlink(missing_ok=True)
-        stack.compose("up", "-d", "--wait", "--no-deps", "user-code")
+        stack.compose("up", "-d", "--wait", "--no-deps", "user-code", "docker-proxy")
         stack.client("reload", "app")
     assert "reload_probe" not in stack.client("asset-keys")
