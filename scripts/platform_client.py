@@ -1,9 +1,12 @@
 """Talk to a running platform through the webserver's GraphQL API.
 
 Runs inside the compose network (`docker compose run --rm tools python scripts/platform_client.py ...`),
-so it needs no published port. Every command prints one JSON document on stdout.
-Only public interfaces: ``DagsterGraphQLClient`` for launching, status and reloads, and the
-query path of the ``dagster-graphql --remote`` CLI for read-only queries the client lacks.
+so it needs no published port; from the host, pass the published one:
+`python scripts/platform_client.py --webserver 127.0.0.1:3000 runs`. Every command prints one
+JSON document on stdout (``run_command`` returns it, for callers in Python).
+Only public interfaces: ``DagsterGraphQLClient`` for launching, status and reloads, and a
+plain POST to the webserver's ``/graphql`` endpoint for read-only queries the client lacks.
+Every request is bounded (REQUEST_TIMEOUT): a hung webserver fails the call, not the caller.
 ``TERMINAL`` and ``wait_for_runs`` are the one definition of "finished" and the one polling
 loop, shared by the benchmark and the tests.
 
@@ -25,11 +28,12 @@ import sys
 import time
 from collections.abc import Callable
 
+import requests
 from dagster_graphql import DagsterGraphQLClient
-from dagster_graphql.cli import execute_query_against_remote
 
 # Run statuses after which nothing changes any more.
 TERMINAL = frozenset({"SUCCESS", "FAILURE", "CANCELED"})
+REQUEST_TIMEOUT = 60  # seconds, per GraphQL request
 
 RUN_QUERY = """
 query Run($runId: ID!) {
@@ -84,41 +88,54 @@ query Checks($assetKey: AssetKeyInput!, $checkName: String!, $limit: Int!) {
 """
 
 
-def _webserver() -> tuple[str, int]:
-    """Host and port of the webserver (DAGSTER_WEBSERVER_HOST / _INTERNAL_PORT; compose defaults)."""
+def _webserver(address: str | None = None) -> tuple[str, int]:
+    """Host and port of the webserver: `address` ("HOST:PORT") if given, else
+    DAGSTER_WEBSERVER_HOST / DAGSTER_WEBSERVER_INTERNAL_PORT (compose defaults)."""
+    if address:
+        host, _, port = address.rpartition(":")
+        return host, int(port)
     return os.environ.get("DAGSTER_WEBSERVER_HOST", "webserver"), int(
         os.environ.get("DAGSTER_WEBSERVER_INTERNAL_PORT", "3000")
     )
 
 
-def client() -> DagsterGraphQLClient:
-    """A GraphQL client for the webserver named by DAGSTER_WEBSERVER_HOST (default `webserver`)."""
-    host, port = _webserver()
-    return DagsterGraphQLClient(host, port_number=port, timeout=60)
+def client(address: str | None = None) -> DagsterGraphQLClient:
+    """A GraphQL client for the webserver at `address`, else the one DAGSTER_WEBSERVER_HOST names."""
+    host, port = _webserver(address)
+    return DagsterGraphQLClient(host, port_number=port, timeout=REQUEST_TIMEOUT)
 
 
-def query(gql: str, variables: dict) -> dict:
-    """Execute a read-only GraphQL query as `dagster-graphql --remote` does; return its `data`.
+def query(gql: str, variables: dict, address: str | None = None) -> dict:
+    """Execute a read-only GraphQL query; return its `data`.
 
     Raises:
+        requests.HTTPError: when the webserver answers with an HTTP error status.
         RuntimeError: with the server's messages, when the response carries GraphQL errors.
     """
-    host, port = _webserver()
-    response = execute_query_against_remote(f"http://{host}:{port}", gql, variables)
-    if response.get("errors"):
-        raise RuntimeError(f"GraphQL errors: {[e.get('message') for e in response['errors']]}")
-    return response["data"]
+    host, port = _webserver(address)
+    response = requests.post(
+        f"http://{host}:{port}/graphql", json={"query": gql, "variables": variables}, timeout=REQUEST_TIMEOUT
+    )
+    response.raise_for_status()
+    body = response.json()
+    if body.get("errors"):
+        raise RuntimeError(f"GraphQL errors: {[e.get('message') for e in body['errors']]}")
+    return body["data"]
 
 
 def wait_for_runs(
-    run_ids: list[str], timeout: float, interval: float = 1, on_poll: Callable[[], None] | None = None
+    run_ids: list[str],
+    timeout: float,
+    interval: float = 1,
+    on_poll: Callable[[], None] | None = None,
+    address: str | None = None,
 ) -> dict[str, tuple[str, float]]:
     """Poll runs until each reaches a TERMINAL status or `timeout` passes.
 
     `on_poll`, if given, is called before every poll (e.g. to sample the run container).
     Returns run id -> (status, time.time() when it was seen terminal), for the finished runs only.
     """
-    gql = client()
+    gql = client(address)
     finished: dict[str, tuple[str, float]] = {}
     deadline = time.monotonic() + timeout
     while True:
@@ -134,11 +151,15 @@ def wait_for_runs(
 
 
 def wait_for_run(
-    run_id: str, timeout: float, interval: float = 2, on_poll: Callable[[], None] | None = None
+    run_id: str,
+    timeout: float,
+    interval: float = 2,
+    on_poll: Callable[[], None] | None = None,
+    address: str | None = None,
 ) -> str | None:
     """Poll one run until it reaches a terminal status; return it, or its last status at `timeout`."""
-    finished = wait_for_runs([run_id], timeout, interval, on_poll)
-    return finished[run_id][0] if run_id in finished else client().get_run_status(run_id).value
+    finished = wait_for_runs([run_id], timeout, interval, on_poll, address)
+    return finished[run_id][0] if run_id in finished else client(address).get_run_status(run_id).value
 
 
 def asset_key(text: str) -> dict:
@@ -146,9 +167,10 @@ def asset_key(text: str) -> dict:
     return {"path": text.split("/")}
 
 
-def main(argv: list[str]) -> int:
-    """Parse arguments, run one command, print its JSON result."""
+def run_command(argv: list[str]) -> object:
+    """Parse arguments, run one command, return its result (what `main` prints as JSON)."""
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--webserver", metavar="HOST:PORT", help="default: DAGSTER_WEBSERVER_HOST:_INTERNAL_PORT")
     sub = parser.add_subparsers(dest="command", required=True)
     p = sub.add_parser("launch")
     p.add_argument("job")
@@ -177,40 +199,47 @@ def main(argv: list[str]) -> int:
     p = sub.add_parser("terminate")
     p.add_argument("run_id")
     args = parser.parse_args(argv)
+    address = args.webserver
 
     if args.command == "launch":
         tags = dict(t.split("=", 1) for t in args.tag)
-        run_id = client().submit_job_execution(
+        run_id = client(address).submit_job_execution(
             args.job, repository_location_name=args.location, run_config=json.loads(args.config), tags=tags
         )
         result: object = {"run_id": run_id}
     elif args.command == "wait":
-        status = wait_for_run(args.run_id, args.timeout)
+        status = wait_for_run(args.run_id, args.timeout, address=address)
         result = {"run_id": args.run_id, "status": status, "terminal": status in TERMINAL}
     elif args.command == "run":
-        result = query(RUN_QUERY, {"runId": args.run_id})["runOrError"]
+        result = query(RUN_QUERY, {"runId": args.run_id}, address)["runOrError"]
     elif args.command == "runs":
         run_filter: dict = {"pipelineName": args.job} if args.job else {}
         if args.tag:
             run_filter["tags"] = [dict(zip(("key", "value"), t.split("=", 1), strict=False)) for t in args.tag]
-        result = query(RUNS_QUERY, {"filter": run_filter, "limit": args.limit})["runsOrError"]["results"]
+        result = query(RUNS_QUERY, {"filter": run_filter, "limit": args.limit}, address)["runsOrError"]["results"]
     elif args.command == "materializations":
-        asset = query(MATERIALIZATIONS_QUERY, {"assetKey": asset_key(args.asset_key), "limit": args.limit})
+        asset = query(MATERIALIZATIONS_QUERY, {"assetKey": asset_key(args.asset_key), "limit": args.limit}, address)
         result = (asset.get("assetOrError") or {}).get("assetMaterializations", [])
     elif args.command == "reload":
-        info = client().reload_repository_location(args.location)
+        info = client(address).reload_repository_location(args.location)
         result = {"location": args.location, "status": info.status.value, "message": info.message}
     elif args.command == "terminate":
-        client().terminate_run(args.run_id)
+        client(address).terminate_run(args.run_id)
         result = {"run_id": args.run_id, "terminating": True}
     elif args.command == "asset-keys":
-        result = sorted("/".join(n["assetKey"]["path"]) for n in query(ASSET_KEYS_QUERY, {})["assetNodes"])
+        result = sorted("/".join(n["assetKey"]["path"]) for n in query(ASSET_KEYS_QUERY, {}, address)["assetNodes"])
     else:
         result = query(
             CHECK_QUERY,
             {"assetKey": asset_key(args.asset_key), "checkName": args.check_name, "limit": args.limit},
+            address,
         )["assetCheckExecutions"]
-    json.dump(result, sys.stdout)
+    return result
+
+
+def main(argv: list[str]) -> int:
+    """Run one command and print its result as one JSON document."""
+    json.dump(run_command(argv), sys.stdout)
     print()
     return 0
 

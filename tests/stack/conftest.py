@@ -26,6 +26,8 @@ from typing import Self
 
 import pytest
 
+import platform_client
+
 ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_ENV_FILES = ".env.example env/ci.env"
 
@@ -95,17 +97,21 @@ class Stack:
             )
         return result.stdout
 
-    def client(self, *args: str, timeout: float = 600, attempts: int = 3) -> object:
-        """scripts/platform_client.py in the tools container; returns its parsed JSON.
+    def client(self, *args: str, attempts: int = 3) -> object:
+        """A scripts/platform_client.py command, run in this process against the published
+        webserver port; returns its result. In-process because the tests poll through it
+        hundreds of times: a tools container per call cost seconds of CPU each on a 2-core
+        host, and competed with the runs under test. (test_platform_smoke runs the client in
+        the tools container, as users do.) Every request is bounded by REQUEST_TIMEOUT.
 
         A failed GraphQL request is tried again (`attempts` in all, 10 s apart): right after a
         fault the webserver may answer one request per storage with HTTP 500, by design of
         the stale-connection recovery, and a test polling through that must not die on it."""
+        address = f"127.0.0.1:{self.env['DAGSTER_WEBSERVER_PORT']}"
         for attempt in range(1, attempts + 1):
             try:
-                out = self.tool("python", "scripts/platform_client.py", *args, timeout=timeout)
-                return json.loads(out.strip().splitlines()[-1])
-            except AssertionError:
+                return platform_client.run_command(["--webserver", address, *args])
+            except Exception:
                 if attempt == attempts:
                     raise
                 time.sleep(10)
@@ -114,7 +120,7 @@ class Stack:
     def launch_and_wait(self, job: str, *, config: dict | None = None, timeout: float = 420) -> dict:
         """Launch `job` through GraphQL and wait for a terminal status; return the run."""
         launched = self.client("launch", job, "--config", json.dumps(config or {}))
-        waited = self.client("wait", launched["run_id"], "--timeout", str(timeout), timeout=timeout + 120)
+        waited = self.client("wait", launched["run_id"], "--timeout", str(timeout))
         assert waited["terminal"], f"run {launched['run_id']} of {job} not finished after {timeout}s: {waited}"
         return self.client("run", launched["run_id"])
 
@@ -125,7 +131,7 @@ class Stack:
 
     def wait_run(self, run_id: str, timeout: float) -> dict:
         """Wait (bounded) for a terminal status; return the run's details."""
-        waited = self.client("wait", run_id, "--timeout", str(timeout), timeout=timeout + 120)
+        waited = self.client("wait", run_id, "--timeout", str(timeout))
         assert waited["terminal"], f"run {run_id} not finished after {timeout}s: {waited}"
         return self.client("run", run_id)
 

@@ -150,9 +150,6 @@ BAD_CONTENT = {
 }
 
 
-@pytest.mark.skip(
-    reason="not yet run green on the stack (issue 7; covered tick by tick in tests/unit); remove after a green run"
-)
 def test_a_hostile_batch_lands_the_good_files_and_quarantines_the_rest(stack, landing, wait_for):
     """One batch: malformed, empty, oversized (over max_file_bytes, streamed up), duplicate ids,
     hostile names and good files with odd names. Good files are published; each bad one is in

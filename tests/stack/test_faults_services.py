@@ -20,11 +20,6 @@ import pytest
 from platform_client import TERMINAL
 
 pytestmark = [pytest.mark.stack, pytest.mark.disruptive]
-# Not yet seen green: run on a 2-core machine at load 70-100 (five stacks at once), where run
-# monitoring's 180 s start timeout failed runs whose containers took 3 min to start (their
-# retries then succeeded). The recovery itself was observed (README "Faults"). Remove the
-# skip after a green run on a quiet machine.
-NOT_YET_GREEN = pytest.mark.skip(reason="not yet run green on the stack (issue 7); remove after a green run")
 
 CANARY = "platform_canary_job"
 RUN_WAIT = 600  # a run on a loaded 2-core machine, plus run monitoring's 180 s start timeout
@@ -88,7 +83,6 @@ def finished_retry_of(stack, run_id: str):
     return check
 
 
-@NOT_YET_GREEN
 def test_user_code_server_crash_leaves_the_running_run_alone(stack, wait_for):
     """Crash the code server while a run executes: the run, in its own container, succeeds;
     the server is restarted and turns healthy; the webserver notices the new server and
@@ -114,7 +108,6 @@ def test_user_code_server_crash_leaves_the_running_run_alone(stack, wait_for):
     assert stack.launch_and_wait(CANARY)["status"] == "SUCCESS"
 
 
-@NOT_YET_GREEN
 def test_daemon_crash_loses_no_run_and_no_file(stack, wait_for):
     """Crash the daemon with a run in flight; while it is down, queue a run and drop a landing
     file. After the automatic restart: the in-flight run finished (its container never needed
@@ -188,23 +181,28 @@ def test_postgres_restart_mid_run_ends_every_run_cleanly(stack, wait_for):
     wait_for(lambda: no_run_left_in_flight(stack), RUN_WAIT, "no run left in flight")
 
 
-@NOT_YET_GREEN
 def test_s3_outage_mid_run_is_retried_and_lands_once(stack, wait_for):
-    """Stop S3 once a landing run is executing, start it again after the step has failed on it:
-    the step's error names the S3 endpoint; the step retry (or, if the outage outlasted it, a
-    re-run) publishes the file exactly once and files it under processed/.
+    """Stop S3 as soon as the sensor has requested the landing run (the run is in flight but its
+    container has not read the file yet: a small file lands within seconds of its container
+    starting, too fast to stop S3 "during the step" by polling), start it again after the step
+    has failed on it: the step's error names the S3 endpoint; the step retry (or, if the outage
+    outlasted it, a re-run) publishes the file exactly once and files it under processed/.
 
     Fails on the old code: nothing retried the step and the error did not say S3 (checked on
     this stack, REFERENCE section 12)."""
     name = f"during-s3-outage-{uuid.uuid4().hex[:6]}.csv"
     stack.drop_files([("valid", name)])
 
-    def executing():
-        runs = stack.landing_runs(name)
-        return runs[0]["runId"] if runs and runs[0]["status"] == "STARTED" else None
+    def requested():
+        # psql through `exec` answers in well under a second (a tools container takes seconds).
+        return stack.psql(
+            "SELECT r.run_id FROM runs r JOIN run_tags t ON t.run_id = r.run_id "
+            f"WHERE t.key = 'landing/s3_key' AND t.value = 'incoming/{name}' "
+            "AND r.status IN ('QUEUED', 'NOT_STARTED', 'STARTING')"
+        )
 
-    run_id = wait_for(executing, SENSOR_WAIT, f"the landing run of {name} to start", interval=2)
-    stack.compose("stop", "minio", timeout=120)
+    run_id = wait_for(requested, SENSOR_WAIT, f"the sensor to request the landing run of {name}", interval=0.5)
+    stack.compose("stop", "--timeout", "1", "minio", timeout=120)
     try:
 
         def hit_s3_error():

@@ -17,8 +17,15 @@ SMOKE_JOB = "ingest_orders_job"
 
 @pytest.fixture(scope="module")
 def smoke_run(stack) -> dict:
-    """One run of the smoke job, launched through GraphQL from the compose network."""
-    run = stack.launch_and_wait(SMOKE_JOB)
+    """One run of the smoke job, launched and followed through GraphQL from the compose network:
+    the client in a tools container, as users run it (other tests call it in-process)."""
+
+    def client(*args: str) -> dict:
+        return json.loads(stack.tool("python", "scripts/platform_client.py", *args).strip().splitlines()[-1])
+
+    run_id = client("launch", SMOKE_JOB)["run_id"]
+    assert client("wait", run_id, "--timeout", "420")["terminal"], run_id
+    run = client("run", run_id)
     assert run["__typename"] == "Run", run
     return run
 

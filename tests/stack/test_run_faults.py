@@ -28,7 +28,7 @@ def test_killed_run_container_fails_the_run_and_is_retried(stack, wait_for):
     tags = wait_for(started_container, 300, "the canary to start", interval=2)
     subprocess.run(["docker", "kill", tags["docker/container_id"]], check=True, capture_output=True)
 
-    waited = stack.client("wait", run_id, "--timeout", "300", timeout=420)
+    waited = stack.client("wait", run_id, "--timeout", "300")
     assert waited["status"] == "FAILURE", waited
 
     def finished_retry():
