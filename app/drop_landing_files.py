@@ -5,6 +5,7 @@
     python -m app.drop_landing_files bad_header|bad_rows    # malformed, ends up in quarantine/
     python -m app.drop_landing_files empty                  # zero bytes, ends up in quarantine/
     python -m app.drop_landing_files oversized              # 1 MiB over max_file_bytes (streamed up)
+    python -m app.drop_landing_files oversized --size 3g    # any size over it, e.g. above a run's memory
 
 Uses the same landing_zone resource as the sensor (PLATFORM_ENV and its S3 variables),
 so the endpoint is configured in exactly one place. Prints the object key it wrote.
@@ -55,10 +56,27 @@ class _RepeatedRows(io.RawIOBase):
         return n
 
 
-def drop_oversized(zone, name: str) -> str:
-    """Stream a well-formed file 1 MiB larger than the zone's ``max_file_bytes`` into incoming/."""
+def parse_size(text: str) -> int:
+    """``123``, ``64m``, ``2g`` (binary units, as Docker's ``mem_limit``) -> bytes."""
+    units = {"k": 1024, "m": 1024**2, "g": 1024**3}
+    text = text.strip().lower()
+    try:
+        return int(text[:-1]) * units[text[-1]] if text[-1:] in units else int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a size: {text!r} (e.g. 70m, 2g, 1048576)") from None
+
+
+def drop_oversized(zone, name: str, size: int | None = None) -> str:
+    """Stream a well-formed file of ``size`` bytes (default: 1 MiB over the zone's
+    ``max_file_bytes``) into incoming/, without holding it in memory.
+
+    Raises:
+        ValueError: when ``size`` is not over ``max_file_bytes`` (the file would not be oversized).
+    """
     key = INCOMING_PREFIX + name
-    size = zone.max_file_bytes + 1024 * 1024
+    size = size or zone.max_file_bytes + 1024 * 1024
+    if size <= zone.max_file_bytes:
+        raise ValueError(f"--size {size} is not over max_file_bytes ({zone.max_file_bytes})")
     zone.store.client().upload_fileobj(io.BufferedReader(_RepeatedRows(size)), zone.bucket, key)
     return key
 
@@ -69,6 +87,7 @@ def main(argv: list[str] | None = None) -> str:
     parser.add_argument("kind", choices=KINDS)
     parser.add_argument("--name", help="file name under incoming/ (default: <kind>-<UTC timestamp>.csv)")
     parser.add_argument("--rows", type=int, default=20, help="rows of a valid/duplicates file")
+    parser.add_argument("--size", type=parse_size, help="bytes of an oversized file (default: 1 MiB over the limit)")
     parser.add_argument("--ensure-bucket", action="store_true", help="create LANDING_BUCKET if missing")
     args = parser.parse_args(argv)
     name = args.name or f"{args.kind}-{dt.datetime.now(dt.UTC):%Y%m%dT%H%M%S%f}.csv"
@@ -77,7 +96,7 @@ def main(argv: list[str] | None = None) -> str:
         if args.ensure_bucket:
             zone.store.ensure_bucket(zone.bucket)
         if args.kind == "oversized":
-            key = drop_oversized(zone, name)
+            key = drop_oversized(zone, name, args.size)
         else:
             key = zone.drop(name, sample_file(args.kind, args.rows))
     print(key)

@@ -192,10 +192,10 @@ class Stack:
         )
         return int(self.tool("python", "-c", code, source_file).strip().splitlines()[-1])
 
-    def drop_files(self, files: list[tuple[str, str]]) -> None:
+    def drop_files(self, files: list[tuple[str, ...]]) -> None:
         """Upload landing files with the app's own drop tool, in one tools container:
-        (kind, name) pairs, kinds as in `python -m app.drop_landing_files --help`."""
-        script = "import json, sys\nfrom app.drop_landing_files import main\nfor kind, name in json.loads(sys.argv[1]):\n    main([kind, '--name', name])\n"
+        (kind, name, *options) tuples, kinds and options as in `python -m app.drop_landing_files --help`."""
+        script = "import json, sys\nfrom app.drop_landing_files import main\nfor kind, name, *options in json.loads(sys.argv[1]):\n    main([kind, '--name', name, *options])\n"
         self.tool("python", "-c", script, json.dumps(files))
 
     def landing_runs(self, name: str) -> list[dict]:

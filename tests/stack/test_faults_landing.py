@@ -15,11 +15,13 @@ lock (Stack.warehouse_lock), as a BI tool or a stuck writer would.
 
 import subprocess
 import time
+from pathlib import Path
 
 import pytest
+import yaml
 
+from app.drop_landing_files import parse_size
 from app.lib.landing_files import MAX_NAME_BYTES
-from app.resources.landing_zone import DEFAULT_MAX_FILE_BYTES
 from platform_client import TERMINAL
 
 pytestmark = pytest.mark.stack
@@ -142,25 +144,36 @@ HOSTILE_NAMES = {
     "a|b.csv": "same lake object as the already landed 'a,b.csv'",
 }
 GOOD_NAMES = ("good-1.csv", "good-2.csv", "zürich-订单.csv", "Case.csv", "case.csv", "a,b.csv")
+# A run container's memory limit (dagster.yaml); the oversized file is 1 MiB above it, so
+# reading it whole would kill the run container (OOM) on every retry.
+RUN_MEMORY_LIMIT = parse_size(
+    yaml.safe_load((Path(__file__).resolve().parents[2] / "dagster.yaml").read_text())["run_launcher"]["config"][
+        "container_kwargs"
+    ]["mem_limit"]
+)
+HUGE_BYTES = RUN_MEMORY_LIMIT + 1024 * 1024
 BAD_CONTENT = {
     "hostile-bad-rows.csv": ("bad_rows", "unparseable row"),
     "hostile-empty.csv": ("empty", "empty file"),
-    "hostile-oversized.csv": ("oversized", f"file too large: {DEFAULT_MAX_FILE_BYTES + 1024 * 1024:,} bytes"),
+    "hostile-oversized.csv": ("oversized", f"file too large: {HUGE_BYTES:,} bytes"),
     "hostile-dupes.csv": ("duplicates", "duplicate order_id"),
 }
 
 
 def test_a_hostile_batch_lands_the_good_files_and_quarantines_the_rest(stack, landing, wait_for):
-    """One batch: malformed, empty, oversized (over max_file_bytes, streamed up), duplicate ids,
-    hostile names and good files with odd names. Good files are published; each bad one is in
-    quarantine/ with a reason naming its problem; the sensor's ticks after the batch all
-    succeed; nothing is left in incoming/.
+    """One batch: malformed, empty, oversized (larger than a run container's memory limit,
+    streamed up, never held in memory), duplicate ids, hostile names and good files with odd
+    names. Good files are published; each bad one is in quarantine/ with a reason naming its
+    problem; the oversized file's run container was not OOM-killed (the file is judged by its
+    S3 size); the sensor's ticks after the batch all succeed; nothing is left in incoming/.
 
-    On the old code the oversized file was read whole and the duplicate-id file ended up in
-    processed/; tests/unit/test_landing_zone_sensor.py covers the names tick by tick."""
+    On the old code the oversized file was read whole (an OOM kill, then the same on each
+    retry) and the duplicate-id file ended up in processed/;
+    tests/unit/test_landing_zone_sensor.py covers the names tick by tick."""
     started = time.time()
     files = [("valid", n) for n in GOOD_NAMES] + [("valid", n) for n in HOSTILE_NAMES]
-    files += [(kind, name) for name, (kind, _) in BAD_CONTENT.items()]
+    files += [(kind, name) for name, (kind, _) in BAD_CONTENT.items() if kind != "oversized"]
+    files += [("oversized", "hostile-oversized.csv", "--size", str(HUGE_BYTES))]
     stack.drop_files(files)
 
     for name in GOOD_NAMES:
@@ -168,6 +181,9 @@ def test_a_hostile_batch_lands_the_good_files_and_quarantines_the_rest(stack, la
         assert stack.warehouse_rows(name) == ROWS, name
     for name in BAD_CONTENT:
         assert landing.finished_run(name)["status"] == "FAILURE", name
+    huge = landing.finished_run("hostile-oversized.csv")
+    state = stack.inspect(stack.tags_of(huge)["docker/container_id"])["State"]
+    assert not state["OOMKilled"] and state["ExitCode"] == 0, state
 
     def reasons():
         found = {k for k in landing.keys("quarantine/") if k.endswith(".reason.txt")}

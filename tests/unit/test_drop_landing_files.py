@@ -1,6 +1,10 @@
 """The drop tool writes through the environment's landing zone configuration."""
 
-from app.drop_landing_files import main
+import argparse
+
+import pytest
+
+from app.drop_landing_files import main, parse_size
 from app.lib.landing_files import parse_orders_csv
 from app.resources.landing_zone import DEFAULT_MAX_FILE_BYTES
 from app.resources.s3_store import S3Store
@@ -23,3 +27,18 @@ def test_oversized_file_is_well_formed_and_just_over_the_limit(platform_env, s3_
     head = s3_store.client().get_object(Bucket=env["LANDING_BUCKET"], Key=key, Range="bytes=0-4095")["Body"].read()
     complete_lines = head[: head.rindex(b"\n") + 1]
     assert len(parse_orders_csv(complete_lines)) > 50
+
+
+@pytest.mark.parametrize(("text", "size"), [("1048576", 1048576), ("70m", 70 * 1024**2), ("2g", 2 * 1024**3)])
+def test_sizes_read_like_docker_mem_limits(text, size):
+    """`--size` takes bytes or Docker's binary units, as dagster.yaml's run `mem_limit` does."""
+    assert parse_size(text) == size
+
+
+def test_an_oversized_file_must_be_over_the_limit(platform_env, s3_view):
+    """A `--size` at or below max_file_bytes would not be oversized: refused, naming the limit."""
+    platform_env("local", LANDING_BUCKET="drop-tool-oversized")
+    with pytest.raises(ValueError, match=f"not over max_file_bytes \\({DEFAULT_MAX_FILE_BYTES}\\)"):
+        main(["oversized", "--name", "small.csv", "--size", "64m", "--ensure-bucket"])
+    with pytest.raises(argparse.ArgumentTypeError, match="not a size"):
+        parse_size("lots")
