@@ -63,9 +63,7 @@ def test_run_ran_in_its_own_container(stack, smoke_run):
     project image, on the platform network, and it exited cleanly."""
     tags = {t["key"]: t["value"] for t in smoke_run["tags"]}
     container_id = tags["docker/container_id"]
-    inspect = json.loads(
-        subprocess.run(["docker", "inspect", container_id], capture_output=True, text=True, check=True).stdout
-    )[0]
+    inspect = stack.inspect(container_id)
     labels = inspect["Config"]["Labels"]
     assert labels["dagster/run_id"] == smoke_run["runId"]
     assert labels["io.dagster-platform.role"] == "run"

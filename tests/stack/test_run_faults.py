@@ -2,7 +2,6 @@
 monitoring (the run fails instead of hanging in STARTED) and run retries re-execute it."""
 
 import json
-import subprocess
 
 import pytest
 
@@ -26,7 +25,7 @@ def test_killed_run_container_fails_the_run_and_is_retried(stack, wait_for):
         return tags if run["status"] == "STARTED" and "docker/container_id" in tags else None
 
     tags = wait_for(started_container, 300, "the canary to start", interval=2)
-    subprocess.run(["docker", "kill", tags["docker/container_id"]], check=True, capture_output=True)
+    stack.docker("kill", tags["docker/container_id"])
 
     waited = stack.client("wait", run_id, "--timeout", "300")
     assert waited["status"] == "FAILURE", waited

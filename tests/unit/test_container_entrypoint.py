@@ -51,7 +51,9 @@ def run_entrypoint(entrypoint):
         # cwd "/": the unprivileged user may not be allowed into the checkout either.
         # The interpreter running the tests: the entrypoint calls `python3` from PATH.
         path = f"{Path(sys.executable).parent}:/usr/bin:/bin"
-        return subprocess.run(cmd, env={"PATH": path, **env}, capture_output=True, text=True, cwd="/", check=False)
+        return subprocess.run(
+            cmd, env={"PATH": path, **env}, capture_output=True, text=True, cwd="/", check=False, timeout=120
+        )
 
     return run
 
