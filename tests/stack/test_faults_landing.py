@@ -152,11 +152,12 @@ RUN_MEMORY_LIMIT = parse_size(
     ]["mem_limit"]
 )
 HUGE_BYTES = RUN_MEMORY_LIMIT + 1024 * 1024
+# name -> (the drop tool's kind and options, the problem its quarantine reason must name)
 BAD_CONTENT = {
-    "hostile-bad-rows.csv": ("bad_rows", "unparseable row"),
-    "hostile-empty.csv": ("empty", "empty file"),
-    "hostile-oversized.csv": ("oversized", f"file too large: {HUGE_BYTES:,} bytes"),
-    "hostile-dupes.csv": ("duplicates", "duplicate order_id"),
+    "hostile-bad-rows.csv": (("bad_rows",), "unparseable row"),
+    "hostile-empty.csv": (("empty",), "empty file"),
+    "hostile-oversized.csv": (("oversized", "--size", str(HUGE_BYTES)), f"file too large: {HUGE_BYTES:,} bytes"),
+    "hostile-dupes.csv": (("duplicates",), "duplicate order_id"),
 }
 
 
@@ -172,8 +173,7 @@ def test_a_hostile_batch_lands_the_good_files_and_quarantines_the_rest(stack, la
     tests/unit/test_landing_zone_sensor.py covers the names tick by tick."""
     started = time.time()
     files = [("valid", n) for n in GOOD_NAMES] + [("valid", n) for n in HOSTILE_NAMES]
-    files += [(kind, name) for name, (kind, _) in BAD_CONTENT.items() if kind != "oversized"]
-    files += [("oversized", "hostile-oversized.csv", "--size", str(HUGE_BYTES))]
+    files += [(kind, name, *options) for name, ((kind, *options), _) in BAD_CONTENT.items()]
     stack.drop_files(files)
 
     for name in GOOD_NAMES:
