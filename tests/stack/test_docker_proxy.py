@@ -1,15 +1,18 @@
-"""The Docker API is reached only through the allowlisting proxies (deploy/docker-proxy/).
+"""The Docker API is reached only through the policy proxies (deploy/docker-proxy/).
 
 Only the two proxy containers mount the engine's socket, neither is published on the host,
 and the launcher's proxy (`docker-proxy`) carries a whole run's life: a launch, the run and a
-terminate through GraphQL. Through it, exec, an image pull, a privileged container and a
-host bind mount are refused with 403; the housekeeping proxy (reachable by run containers)
-refuses even a plain container create.
+terminate through GraphQL. Attacks are judged on the engine, through the host's own socket:
+a sample of the unit tier's hostile corpus sent raw to the live proxy leaves no container
+behind and touches no service container; docker-py calls off the allowlist are refused;
+the housekeeping proxy (reachable by run containers) cannot even create a container.
 """
 
+import base64
 import json
 
 import pytest
+from docker_attacks import ALL_RAW, CID
 
 pytestmark = pytest.mark.stack
 
@@ -18,37 +21,50 @@ PROXIES = ("docker-proxy", "docker-proxy-housekeeping")
 OTHER_SERVICES = ("postgres", "minio", "create-buckets", "user-code", "webserver", "daemon")
 LAUNCHER_PROXY = "tcp://docker-proxy:2375"
 HOUSEKEEPING_PROXY = "tcp://docker-proxy-housekeeping:2375"
-# Containers a wrongly allowed create would leave behind carry this label (removed at the end).
+# Containers a probe creates carry this label (removed at the end).
 PROBE_LABEL = "io.dagster-platform.test=docker-proxy-probe"
 
-# Runs in a tools container (on the proxies' networks): each Docker API call the proxy must
-# refuse, with the HTTP status it answered (0: the call went through).
+# Runs in a tools container (on the proxies' networks): each docker-py call, with the HTTP
+# status the proxy answered (0: the call went through).
 PROBE = """
 import json, sys
 import docker
 
-url, target, image = sys.argv[1:4]
+url, target, image, network = sys.argv[1:5]
 api = docker.APIClient(base_url=url, timeout=60)
 labels = {"io.dagster-platform.test": "docker-proxy-probe"}
+HARDENED = dict(cap_drop=["ALL"], security_opt=["no-new-privileges:true"], read_only=True,
+                mem_limit="64m", pids_limit=16, network_mode=network)
 
 def create(**host_config):
     return api.create_container(image, command=["true"], labels=labels,
                                 host_config=api.create_host_config(**host_config))
 
+created = {}
+def hardened():
+    created["id"] = create(**HARDENED)["Id"]
+
 calls = {
+    "hardened create": hardened,
+    "inspect of what it created": lambda: api.inspect_container(created["id"]),
     "exec": lambda: api.exec_create(target, ["id"]),
     "image pull": lambda: api.pull("busybox", tag="1.37"),
-    "privileged create": lambda: create(privileged=True),
-    "host bind-mount create": lambda: create(binds={"/": {"bind": "/host", "mode": "ro"}}),
-    "host bind-mount create (mounts)": lambda: create(mounts=[docker.types.Mount("/host", "/", type="bind")]),
-    "host pid namespace create": lambda: create(pid_mode="host"),
-    "capability create": lambda: create(cap_add=["SYS_ADMIN"]),
     "plain create": lambda: create(),
+    "privileged create": lambda: create(**HARDENED, privileged=True),
+    "host bind-mount create": lambda: create(**HARDENED, binds={"/": {"bind": "/host", "mode": "ro"}}),
+    "host bind-mount create (mounts)": lambda: create(**HARDENED, mounts=[docker.types.Mount("/host", "/", type="bind")]),
+    "host pid namespace create": lambda: create(**HARDENED, pid_mode="host"),
+    "capability create": lambda: create(**HARDENED, cap_add=["SYS_ADMIN"]),
+    "volumes from a service": lambda: create(**HARDENED, volumes_from=[target]),
     "volume list": lambda: api.volumes(),
     "system info": lambda: api.info(),
-    "inspect": lambda: api.inspect_container(target),
+    "inspect of a service": lambda: api.inspect_container(target),
+    "stop of a service": lambda: api.stop(target, timeout=1),
+    "logs of a service": lambda: api.logs(target),
     "kill": lambda: api.kill(target),
     "remove (forced)": lambda: api.remove_container(target, force=True),
+    "remove": lambda: api.remove_container(target),
+    "connect a service with an alias": lambda: api.connect_container_to_network(target, network, aliases=["postgres"]),
 }
 result = {"ping": api.ping()}
 for name, call in calls.items():
@@ -57,15 +73,40 @@ for name, call in calls.items():
         result[name] = 0
     except docker.errors.APIError as exc:
         result[name] = exc.status_code
+    except KeyError:
+        result[name] = -1
 print(json.dumps(result))
+"""
+
+# Sends raw requests (base64 lines on stdin) to the proxy; prints each answer's status line.
+RAW_SENDER = """
+import base64, socket, sys, json
+host, port = sys.argv[1], int(sys.argv[2])
+out = []
+for line in sys.stdin:
+    raw = base64.b64decode(line)
+    s = socket.create_connection((host, port), timeout=30)
+    try:
+        s.sendall(raw)
+        s.shutdown(socket.SHUT_WR)
+        answer = b""
+        while chunk := s.recv(65536):
+            answer += chunk
+    except OSError as exc:
+        answer = repr(exc).encode()
+    finally:
+        s.close()
+    out.append(answer.split(b"\\r\\n", 1)[0].decode("latin-1"))
+print(json.dumps(out))
 """
 
 
 def probe(stack, url: str, target: str) -> dict[str, int]:
     """Run PROBE against the proxy at `url` from a tools container; return each call's status."""
     image = stack.env.get("DAGSTER_IMAGE", "dagster-platform:local")
+    network = stack.env["DAGSTER_NETWORK"]
     try:
-        out = stack.tool("python", "-c", PROBE, url, target, image)
+        out = stack.tool("python", "-c", PROBE, url, target, image, network)
     finally:
         leftovers = stack.docker("ps", "-aq", "--filter", f"label={PROBE_LABEL}").stdout.split()
         if leftovers:
@@ -87,6 +128,12 @@ def service_inspect(stack) -> dict[str, dict]:
 def mounts_socket(info: dict) -> bool:
     """True when the container mounts the Docker socket (any mount targeting it)."""
     return any(m.get("Destination") == SOCKET or m.get("Source", "").endswith("docker.sock") for m in info["Mounts"])
+
+
+def proxy_log(stack) -> list[dict]:
+    """The launcher proxy's decisions (one JSON object per line of its log)."""
+    out = stack.compose("logs", "--no-color", "--no-log-prefix", "docker-proxy", timeout=60).stdout
+    return [json.loads(line) for line in out.splitlines() if line.startswith("{")]
 
 
 def test_only_the_proxies_mount_the_docker_socket(service_inspect):
@@ -114,35 +161,68 @@ def test_proxy_is_not_published_on_the_host(service_inspect, proxy):
 
 def test_launch_run_and_terminate_go_through_the_proxy(stack):
     """A run launched from GraphQL starts in its container and a GraphQL terminate stops it:
-    the daemon and webserver have no socket, and the proxy logged each call as passed."""
+    the daemon and webserver have no socket, and the proxy logged each call as allowed. The
+    run container carries this stack's label, set by the proxy."""
     run_id = stack.launch("platform_canary_job", config={"ops": {"canary": {"config": {"sleep_seconds": 300}}}})
     # Dagster terminates STARTED runs only (GraphQL refuses one still STARTING).
     cid = stack.started_container(run_id)
     stack.client("terminate", run_id)
     run = stack.wait_run(run_id, timeout=180)
     assert run["status"] == "CANCELED", run
-    state = stack.inspect(cid)["State"]
-    assert state["Status"] == "exited", state
-    log = stack.compose("logs", "--no-color", "docker-proxy", timeout=60).stdout
-    for call in (f"/containers/{cid}/start", f"/containers/{cid}/stop"):
-        passed = [line for line in log.splitlines() if call in line and "docker_engine/engine" in line]
-        assert passed, f"no call {call!r} went through docker-proxy:\n{log[-3000:]}"
-    assert any("/containers/create" in line and " 201 " in line for line in log.splitlines()), log[-3000:]
+    info = stack.inspect(cid)
+    assert info["State"]["Status"] == "exited", info["State"]
+    assert info["Config"]["Labels"]["io.dagster-platform.stack"] == stack.env["COMPOSE_PROJECT_NAME"]
+    decisions = proxy_log(stack)
+    for call, status in (("create", 201), ("start", 204), ("stop", 204)):
+        passed = [d for d in decisions if d.get("call") == call and d.get("status") == status]
+        if call != "create":
+            passed = [d for d in passed if cid in d["path"]]
+        assert passed, f"no {call} of {cid} went through docker-proxy: {decisions[-20:]}"
 
 
 def test_launcher_proxy_refuses_everything_else(stack):
-    """exec, image pull, privileged/host-path/host-namespace/capability creates, volumes,
-    system info, kill and forced removal: 403, while the allowed plain create goes through."""
+    """Only a create with the run containers' hardening passes (and inspecting what it made);
+    exec, pulls, unhardened or privileged or host-path or host-namespace creates, volumes,
+    system info and every call on a service container are refused (403, or 404 for a
+    container this stack's launcher did not create)."""
     result = probe(stack, LAUNCHER_PROXY, stack.container_id("user-code"))
     assert result.pop("ping") is True
-    assert result.pop("plain create") == 0, "a plain container create must pass (the launcher's own call)"
-    assert result.pop("inspect") == 0, "inspect must pass (terminate and run monitoring use it)"
-    assert result == dict.fromkeys(result, 403), result
+    assert result.pop("hardened create") == 0, "the launcher's kind of create must pass"
+    assert result.pop("inspect of what it created") == 0
+    assert {name: status for name, status in result.items() if status not in (403, 404)} == {}
 
 
 def test_housekeeping_proxy_refuses_all_but_list_and_remove(stack):
-    """The proxy run containers can reach cannot even create a container, nor inspect one
-    (which would show another container's environment, secrets included)."""
+    """The proxy run containers can reach cannot create a container, inspect one (which
+    would show its environment, secrets included) or remove a service's."""
     result = probe(stack, HOUSEKEEPING_PROXY, stack.container_id("user-code"))
     assert result.pop("ping") is True
-    assert result == dict.fromkeys(result, 403), result
+    assert result.pop("inspect of what it created") == -1  # nothing was created
+    assert {name: status for name, status in result.items() if status not in (403, 404)} == {}
+
+
+def test_hostile_corpus_leaves_nothing_on_the_engine(stack):
+    """The unit tier's corpus, sent raw to the live proxy with the calls aimed at the real
+    code-server container: afterwards the engine (read through the host's socket) holds no
+    new container but this stack's run containers, and the code server was not touched."""
+    target = stack.container_id("user-code")
+    before = stack.inspect(target)
+    existing = set(stack.docker("ps", "-aq", "--no-trunc").stdout.split())
+    lines = "\n".join(base64.b64encode(raw.replace(CID.encode(), target[:12].encode())).decode() for raw in ALL_RAW)
+    answers = json.loads(stack.tool("python", "-c", RAW_SENDER, "docker-proxy", "2375", stdin=lines + "\n"))
+    assert len(answers) == len(ALL_RAW)
+    forwarded = [a for a in answers if not a.startswith(("HTTP/1.1 4", "HTTP/1.1 5")) and a]
+    new = set(stack.docker("ps", "-aq", "--no-trunc").stdout.split()) - existing
+    foreign = []
+    for cid in new:
+        info = stack.inspect(cid)
+        if "dagster/run_id" not in (info["Config"]["Labels"] or {}):
+            foreign.append((cid[:12], info["Config"]["Image"], info["HostConfig"].get("Binds")))
+    if foreign:
+        stack.docker("rm", "-f", *[c for c, _, _ in foreign], check=False)
+    assert foreign == [], f"the corpus made containers exist: {foreign}"
+    assert forwarded == [], forwarded
+    after = stack.inspect(target)
+    assert after["State"]["StartedAt"] == before["State"]["StartedAt"] and after["State"]["Running"]
+    assert after["Name"] == before["Name"]
+    assert after["NetworkSettings"]["Networks"].keys() == before["NetworkSettings"]["Networks"].keys()

@@ -60,6 +60,17 @@ def test_housekeeping_removes_old_run_containers_and_keeps_young_ones(stack, wai
     # Whatever the run's outcome, its container must have stopped (a crashed run's stays too).
     wait_for(lambda: stack.inspect(cid)["State"]["Status"] == "exited", 300, f"container {cid} to exit")
 
+    # A stopped "run container" this stack's launcher did not create (no stack label set by
+    # the proxy): housekeeping must not be able to remove it, however old.
+    foreign = stack.docker(
+        "create",
+        "--label",
+        "io.dagster-platform.role=run",
+        "--network",
+        stack.env["DAGSTER_NETWORK"],
+        stack.env.get("DAGSTER_IMAGE", "dagster-platform:local"),
+        "true",
+    ).stdout.strip()
     kept = housekeep(stack, wait_for, max_age_hours=24)
     assert cid[:12] not in metadata_value(kept, "removed_container_ids"), kept
     assert stack.docker("inspect", cid, check=False).returncode == 0, "a young container was removed"
@@ -68,6 +79,8 @@ def test_housekeeping_removes_old_run_containers_and_keeps_young_ones(stack, wai
     assert cid[:12] in metadata_value(removed, "removed_container_ids"), removed
     assert metadata_value(removed, "removed_count") >= 1
     assert stack.docker("inspect", cid, check=False).returncode != 0, "the old container is still there"
+    assert stack.docker("inspect", foreign, check=False).returncode == 0, "another stack's container was removed"
+    stack.docker("rm", "-f", foreign, check=False)
     # Only stopped containers of this stack's runs: every service is still up.
     for service in ("postgres", "user-code", "webserver", "daemon", "docker-proxy", "docker-proxy-housekeeping"):
         assert stack.health(service) == "healthy", service

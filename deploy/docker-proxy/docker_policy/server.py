@@ -1,0 +1,187 @@
+"""The proxy's network side: asyncio on one thread, one request per client connection.
+
+Each request is read whole (bounded), planned by `routes.plan`, its container or network
+resolved on the engine (label and state checked there, not taken from the client), then the
+rebuilt request is sent over the engine's socket and the answer streamed back. Every
+decision is logged as one JSON line, so a refused call the launcher needs is easy to spot.
+"""
+
+import asyncio
+import contextlib
+import json
+import signal
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+from .gojson import NotFound, Refused
+from .http1 import MAX_BODY, MAX_HEAD, BadRequest, Request, parse_head
+from .routes import STOPPED, Plan, plan
+from .settings import STACK_LABEL, Settings
+
+READ_TIMEOUT = 30
+CONNECT_TIMEOUT = 10
+
+
+def log(**fields) -> None:
+    """One JSON line per decision on stdout (the container's log)."""
+    print(json.dumps({"ts": round(time.time(), 3), **fields}, separators=(",", ":")), flush=True)
+
+
+def answer(status: int, message: str) -> bytes:
+    """A complete JSON error response in the engine's format (docker-py shows `message`)."""
+    body = json.dumps({"message": f"docker-proxy: {message}"}).encode()
+    reason = {400: "Bad Request", 403: "Forbidden", 404: "Not Found", 503: "Service Unavailable"}.get(status, "Error")
+    head = f"HTTP/1.1 {status} {reason}\r\nContent-Type: application/json\r\nContent-Length: {len(body)}\r\nConnection: close\r\n\r\n"
+    return head.encode() + body
+
+
+class Proxy:
+    """One policy proxy listening on `settings.port`."""
+
+    def __init__(self, settings: Settings):
+        self.settings = settings
+        self.slots = asyncio.Semaphore(settings.max_connections)
+
+    async def engine_get(self, path: str) -> tuple[int, dict | None]:
+        """GET on the engine's socket (HTTP/1.0: a close-delimited, never chunked answer)."""
+        reader, writer = await asyncio.wait_for(asyncio.open_unix_connection(self.settings.socket), CONNECT_TIMEOUT)
+        try:
+            writer.write(f"GET {path} HTTP/1.0\r\nHost: docker\r\n\r\n".encode())
+            raw = await asyncio.wait_for(reader.read(-1), READ_TIMEOUT)
+        finally:
+            writer.close()
+        head, _, body = raw.partition(b"\r\n\r\n")
+        status = int(head.split(b" ", 2)[1])
+        return status, (json.loads(body) if status == 200 else None)
+
+    async def resolve(self, call: Plan) -> tuple[str | None, str | None]:
+        """Ids of the call's container and network, checked on the engine, or Refused."""
+        prefix = call.path.split("/", 2)[1]
+        container_id = network_id = None
+        if call.network:
+            status, info = await self.engine_get(f"/{prefix}/networks/{call.network}")
+            if status != 200 or info.get("Name") not in self.settings.networks:
+                raise NotFound(f"no such network: {call.network} (or not this stack's)")
+            network_id = info["Id"]
+        if call.container:
+            status, info = await self.engine_get(f"/{prefix}/containers/{call.container}/json")
+            labels = ((info or {}).get("Config") or {}).get("Labels") or {}
+            if status != 200 or labels.get(STACK_LABEL) != self.settings.stack:
+                # The same answer whether it exists or not: other stacks' containers stay invisible,
+                # and the launcher takes a 404 for a run whose container is gone (run monitoring).
+                raise NotFound(f"no such container: {call.container} (or not created by this stack's launcher)")
+            state = (info.get("State") or {}).get("Status")
+            if call.must_be_stopped and state not in STOPPED:
+                raise Refused(f"container {call.container!r} is {state}, not stopped")
+            container_id = info["Id"]
+        return container_id, network_id
+
+    async def read_request(self, reader: asyncio.StreamReader) -> Request:
+        """One whole request from the client, within the size and time bounds."""
+        try:
+            head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), READ_TIMEOUT)
+        except asyncio.LimitOverrunError:
+            raise BadRequest(f"request head over {MAX_HEAD} bytes", 431) from None
+        request, length = parse_head(head)
+        body = await asyncio.wait_for(reader.readexactly(length), READ_TIMEOUT) if length else b""
+        return Request(request.method, request.path, request.query, request.headers, body)
+
+    async def handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        """Serve one client connection: one request, then close."""
+        entry: dict = {"role": self.settings.role}
+        try:
+            if self.slots.locked():
+                writer.write(answer(503, "too many connections"))
+                entry.update(decision="refused", reason="too many connections")
+                return
+            async with self.slots:
+                await self.serve(reader, writer, entry)
+        except (TimeoutError, asyncio.IncompleteReadError, ConnectionError) as exc:
+            entry.setdefault("decision", "dropped")
+            entry["error"] = type(exc).__name__
+        finally:
+            if "decision" in entry:
+                log(**entry)
+            with contextlib.suppress(ConnectionError):
+                await writer.drain()
+            writer.close()
+
+    async def serve(self, reader, writer, entry: dict) -> None:
+        """Read, decide, forward, stream back."""
+        try:
+            request = await self.read_request(reader)
+            entry.update(method=request.method, path=request.path[:200], query=request.query[:200])
+            call = plan(request, self.settings)
+            container_id, network_id = await self.resolve(call)
+            outbound = call.render(container_id, network_id)
+        except BadRequest as exc:
+            writer.write(answer(exc.status, f"bad request ({exc})"))
+            entry.update(decision="refused", status=exc.status, reason=str(exc))
+            return
+        except Refused as exc:
+            status = 404 if isinstance(exc, NotFound) else 403
+            writer.write(answer(status, f"refused ({exc})"))
+            entry.update(decision="refused", status=status, reason=str(exc))
+            return
+        entry.update(decision="allowed", call=call.name)
+        engine_reader, engine_writer = await asyncio.wait_for(
+            asyncio.open_unix_connection(self.settings.socket), CONNECT_TIMEOUT
+        )
+        try:
+            engine_writer.write(outbound)
+            await engine_writer.drain()
+            await self.stream_back(reader, engine_reader, writer, entry)
+        finally:
+            engine_writer.close()
+
+    async def stream_back(self, client_reader, engine_reader, writer, entry: dict) -> None:
+        """Copy the engine's answer to the client until either side closes."""
+        client_gone = asyncio.ensure_future(client_reader.read(1))
+        first = True
+        try:
+            while True:
+                chunk_task = asyncio.ensure_future(engine_reader.read(65536))
+                done, _ = await asyncio.wait({chunk_task, client_gone}, return_when=asyncio.FIRST_COMPLETED)
+                if chunk_task not in done:
+                    chunk_task.cancel()
+                    entry["error"] = "client closed"
+                    return
+                chunk = chunk_task.result()
+                if not chunk:
+                    return
+                if first:
+                    entry["status"] = int(chunk.split(b" ", 2)[1]) if chunk.startswith(b"HTTP/") else None
+                    first = False
+                writer.write(chunk)
+                await writer.drain()
+        finally:
+            client_gone.cancel()
+
+
+async def serve_forever(settings: Settings) -> None:
+    """Listen until SIGTERM or SIGINT, then stop accepting and exit cleanly."""
+    loop = asyncio.get_running_loop()
+    # The only thread besides the loop (address lookup of the bind address): a fixed bound,
+    # whatever the host's CPU count, so the proxy fits any pids limit.
+    loop.set_default_executor(ThreadPoolExecutor(max_workers=1))
+    proxy = Proxy(settings)
+    server = await asyncio.start_server(proxy.handle, "0.0.0.0", settings.port, limit=MAX_HEAD + MAX_BODY)
+    stop = asyncio.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    log(role=settings.role, event="listening", port=settings.port, stack=settings.stack)
+    await stop.wait()
+    server.close()
+    log(role=settings.role, event="stopped")
+
+
+def main(argv: list[str]) -> None:
+    """`python -m docker_policy <launcher|housekeeping>`."""
+    if len(argv) != 1:
+        raise SystemExit("usage: python -m docker_policy launcher|housekeeping")
+    asyncio.run(serve_forever(Settings.from_env(argv[0])))
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
