@@ -10,6 +10,7 @@ the housekeeping proxy (reachable by run containers) cannot even create a contai
 
 import base64
 import json
+import re
 
 import pytest
 from docker_attacks import ALL_RAW, CID
@@ -228,3 +229,14 @@ def test_hostile_corpus_leaves_nothing_on_the_engine(stack):
     assert after["State"]["StartedAt"] == before["State"]["StartedAt"] and after["State"]["Running"]
     assert after["Name"] == before["Name"]
     assert after["NetworkSettings"]["Networks"].keys() == before["NetworkSettings"]["Networks"].keys()
+
+
+@pytest.mark.parametrize("proxy", PROXIES)
+def test_proxy_threads_are_bounded(stack, proxy):
+    """One asyncio thread and at most one helper, whatever the host's CPU count: far under
+    the pids limit (a proxy with a thread per CPU never starts on a big host)."""
+    cid = stack.container_id(proxy)
+    status = stack.docker("exec", cid, "cat", "/proc/1/status").stdout
+    threads = int(re.search(r"Threads:\s+(\d+)", status).group(1))
+    assert 1 <= threads <= 2, status
+    assert threads * 4 <= stack.inspect(cid)["HostConfig"]["PidsLimit"]

@@ -8,8 +8,10 @@ built with docker-py from dagster.yaml, must pass unchanged in meaning.
 """
 
 import json
+import re
 
 import pytest
+import yaml
 from docker_attacks import (
     ALL_RAW,
     BASE,
@@ -29,6 +31,7 @@ from docker_requests import (
     IMAGE,
     NETWORK,
     RESOLVED_ID,
+    ROOT,
     WAREHOUSE_BIND,
     create,
     denied_settings,
@@ -38,6 +41,7 @@ from docker_requests import (
 )
 
 from docker_policy.gojson import fold
+from docker_policy.settings import Settings
 
 
 @pytest.mark.parametrize(("field", "key"), SPELLED, ids=[f"{f}:{k}" for f, k in SPELLED])
@@ -143,3 +147,27 @@ def test_fold_matches_go_spellings():
     assert fold("\u017fecurityopt") == fold("SecurityOpt")
     assert fold("\u212aernel") == fold("kernel")
     assert fold("Binds") != fold("Bind")
+
+
+def compose_proxy_settings(service: str, role: str) -> Settings:
+    """The policy settings a compose service gets, with the compose file's own defaults."""
+    compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+    env = compose["services"][service]["environment"]
+    resolved = {k: re.sub(r"\$\{[A-Z_]+:-([^}]*)\}", r"\1", str(v)) for k, v in env.items()}
+    return Settings.from_env(role, resolved)
+
+
+def test_compose_settings_admit_the_launchers_body():
+    """dagster.yaml's run containers fit docker-compose.yml's policy (image, network, volume,
+    limits): a change to one that the other does not follow fails here, not at launch."""
+    settings = compose_proxy_settings("docker-proxy", "launcher")
+    assert settings.images == {IMAGE} and settings.networks == {NETWORK} and settings.binds == {WAREHOUSE_BIND}
+    assert forwarded(create(BASE), settings) is not None
+
+
+def test_a_missing_setting_is_named():
+    """A proxy without its stack name (or images, networks) refuses to start, naming it."""
+    with pytest.raises(SystemExit, match="DOCKER_POLICY_IMAGES"):
+        Settings.from_env("launcher", {"DOCKER_POLICY_STACK": "s", "DOCKER_POLICY_NETWORKS": "n"})
+    with pytest.raises(SystemExit, match="DOCKER_POLICY_STACK"):
+        Settings.from_env("housekeeping", {"DOCKER_POLICY_NETWORKS": "n"})

@@ -35,17 +35,17 @@ ODD_VALUES = [None, True, False, 0, 1, -1, "", "ALL", "host", [], {}, ["ALL"], [
 
 
 def spell(draw, key: str) -> str:
-    """A spelling of `key` that Go's decoder may match to the same field, as raw JSON text."""
+    """A spelling of `key` that Go's decoder may match to the same field, as raw JSON text:
+    as it is, in mixed case, with U+017F for s or the Kelvin sign for k, or \\u-escaped."""
+    mode = draw(st.sampled_from(["same", "same", "case", "fold", "escape"]))
     out = []
     for original in key:
-        choice, char = draw(st.integers(0, 5)), original
-        if choice == 1:
+        char, flip = original, draw(st.booleans())
+        if mode == "case" and flip:
             char = original.swapcase()
-        elif choice == 2 and original.lower() == "s":
-            char = "\u017f"
-        elif choice == 3 and original.lower() == "k":
-            char = "\u212a"
-        out.append(f"\\u{ord(char):04x}" if choice == 4 else json.dumps(char)[1:-1])
+        elif mode == "fold" and flip and original.lower() in "sk":
+            char = "\u017f" if original.lower() == "s" else "\u212a"
+        out.append(f"\\u{ord(char):04x}" if mode == "escape" and flip else json.dumps(char)[1:-1])
     return '"' + "".join(out) + '"'
 
 

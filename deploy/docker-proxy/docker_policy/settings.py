@@ -58,6 +58,6 @@ class Settings:
             # DEV_BINDS: the dev override's live-reload mount, named apart so prod never has it.
             binds=_words(environ.get("DOCKER_POLICY_BINDS", "")) | _words(environ.get("DOCKER_POLICY_DEV_BINDS", "")),
             max_memory=_size(environ.get("DOCKER_POLICY_MAX_MEMORY", "8g"), "DOCKER_POLICY_MAX_MEMORY"),
-            max_pids=int(environ.get("DOCKER_POLICY_MAX_PIDS", "4096")),
+            max_pids=_size(environ.get("DOCKER_POLICY_MAX_PIDS", "4096"), "DOCKER_POLICY_MAX_PIDS"),
             socket=environ.get("DOCKER_POLICY_SOCKET", "/var/run/docker.sock"),
         )
