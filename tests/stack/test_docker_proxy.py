@@ -14,6 +14,7 @@ import re
 
 import pytest
 from docker_attacks import ALL_RAW, CID
+from docker_requests import IMAGE, NETWORK, WAREHOUSE_BIND
 
 pytestmark = pytest.mark.stack
 
@@ -100,6 +101,22 @@ for line in sys.stdin:
     out.append(answer.split(b"\\r\\n", 1)[0].decode("latin-1"))
 print(json.dumps(out))
 """
+
+
+def retarget(raw: bytes, names: dict[bytes, bytes]) -> bytes:
+    """A corpus request aimed at this stack: its image, network, volume and target container
+    instead of the corpus's defaults (else the engine would refuse a dangerous create for a
+    missing image, and the test would prove nothing). Content-Length headers move by the
+    body's change in length, so a mismatch the corpus made on purpose stays one."""
+    head, sep, body = raw.partition(b"\r\n\r\n")
+    for old, new in names.items():
+        pattern = re.escape(old) + rb"(?![A-Za-z0-9_])"
+        head, body_new = re.sub(pattern, new, head), re.sub(pattern, new, body)
+        delta, body = len(body_new) - len(body), body_new
+        head = re.sub(
+            rb"(?i)(content-length: *)(\d+)", lambda m, d=delta: m.group(1) + str(int(m.group(2)) + d).encode(), head
+        )
+    return head + sep + body
 
 
 def probe(stack, url: str, target: str) -> dict[str, int]:
@@ -210,7 +227,13 @@ def test_hostile_corpus_leaves_nothing_on_the_engine(stack):
     target = stack.container_id("user-code")
     before = stack.inspect(target)
     existing = set(stack.docker("ps", "-aq", "--no-trunc").stdout.split())
-    lines = "\n".join(base64.b64encode(raw.replace(CID.encode(), target[:12].encode())).decode() for raw in ALL_RAW)
+    names = {
+        WAREHOUSE_BIND.encode(): f"{stack.env['DAGSTER_WAREHOUSE_VOLUME']}:/var/lib/dagster/warehouse".encode(),
+        IMAGE.encode(): stack.env["DAGSTER_IMAGE"].encode(),
+        NETWORK.encode(): stack.env["DAGSTER_NETWORK"].encode(),
+        CID.encode(): target[:12].encode(),
+    }
+    lines = "\n".join(base64.b64encode(retarget(raw, names)).decode() for raw in ALL_RAW)
     answers = json.loads(stack.tool("python", "-c", RAW_SENDER, "docker-proxy", "2375", stdin=lines + "\n"))
     assert len(answers) == len(ALL_RAW)
     # A refusal is a 4xx/5xx answer, or a reset (an oversized body the proxy stopped reading).
