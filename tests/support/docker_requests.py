@@ -28,6 +28,8 @@ LAUNCHER = Settings(
 )
 HOUSEKEEPING = Settings(role="housekeeping", stack="dagster-platform", networks=frozenset({NETWORK}))
 RESOLVED_ID = "f" * 64
+# The run id in the launcher's body of the corpus: containers carrying it came from the corpus.
+RUN_ID = "corpus-run-1"
 
 
 def launcher_create_body() -> dict:
@@ -35,7 +37,7 @@ def launcher_create_body() -> dict:
     dagster.yaml's container_kwargs and the code location's warehouse volume."""
     config = yaml.safe_load((ROOT / "dagster.yaml").read_text())["run_launcher"]["config"]
     kwargs = dict(config["container_kwargs"])
-    labels = {**kwargs.pop("labels"), "dagster/run_id": "r-1", "dagster/job_name": "platform_canary_job"}
+    labels = {**kwargs.pop("labels"), "dagster/run_id": RUN_ID, "dagster/job_name": "platform_canary_job"}
     kwargs.pop("stop_timeout")  # the launcher passes it to stop, not to create
     kwargs["volumes"] = [WAREHOUSE_BIND]
     create_kwargs = _create_container_args(
