@@ -15,7 +15,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 
 from .gojson import NotFound, Refused
-from .http1 import MAX_BODY, MAX_HEAD, BadRequest, Request, parse_head
+from .http1 import MAX_HEAD, BadRequest, Request, parse_head
 from .routes import STOPPED, Plan, plan
 from .settings import STACK_LABEL, Settings
 
@@ -31,7 +31,13 @@ def log(**fields) -> None:
 def answer(status: int, message: str) -> bytes:
     """A complete JSON error response in the engine's format (docker-py shows `message`)."""
     body = json.dumps({"message": f"docker-proxy: {message}"}).encode()
-    reason = {400: "Bad Request", 403: "Forbidden", 404: "Not Found", 503: "Service Unavailable"}.get(status, "Error")
+    reason = {
+        400: "Bad Request",
+        403: "Forbidden",
+        404: "Not Found",
+        502: "Bad Gateway",
+        503: "Service Unavailable",
+    }.get(status, "Error")
     head = f"HTTP/1.1 {status} {reason}\r\nContent-Type: application/json\r\nContent-Length: {len(body)}\r\nConnection: close\r\n\r\n"
     return head.encode() + body
 
@@ -78,14 +84,32 @@ class Proxy:
         return container_id, network_id
 
     async def read_request(self, reader: asyncio.StreamReader) -> Request:
-        """One whole request from the client, within the size and time bounds."""
-        try:
-            head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), READ_TIMEOUT)
-        except asyncio.LimitOverrunError:
-            raise BadRequest(f"request head over {MAX_HEAD} bytes", 431) from None
-        request, length = parse_head(head)
-        body = await asyncio.wait_for(reader.readexactly(length), READ_TIMEOUT) if length else b""
+        """One whole request from the client, within the size and time bounds. Bytes that
+        arrive with it beyond its body (a pipelined or smuggled second request) refuse it."""
+        data = b""
+        deadline = asyncio.get_running_loop().time() + READ_TIMEOUT
+        while b"\r\n\r\n" not in data:
+            if len(data) > MAX_HEAD:
+                raise BadRequest(f"request head over {MAX_HEAD} bytes", 431)
+            data += await self._read_some(reader, deadline)
+        end = data.index(b"\r\n\r\n") + 4
+        request, length = parse_head(data[:end])
+        body = data[end:]
+        while len(body) < length:
+            body += await self._read_some(reader, deadline)
+        if len(body) > length:
+            raise BadRequest("bytes beyond the declared body (a second request on the connection)")
         return Request(request.method, request.path, request.query, request.headers, body)
+
+    @staticmethod
+    async def _read_some(reader: asyncio.StreamReader, deadline: float) -> bytes:
+        """The next bytes from the client; IncompleteReadError when it closed, TimeoutError
+        past the deadline."""
+        remaining = deadline - asyncio.get_running_loop().time()
+        chunk = await asyncio.wait_for(reader.read(65536), max(remaining, 0))
+        if not chunk:
+            raise asyncio.IncompleteReadError(b"", None)
+        return chunk
 
     async def handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         """Serve one client connection: one request, then close."""
@@ -115,6 +139,9 @@ class Proxy:
             call = plan(request, self.settings)
             container_id, network_id = await self.resolve(call)
             outbound = call.render(container_id, network_id)
+            engine_reader, engine_writer = await asyncio.wait_for(
+                asyncio.open_unix_connection(self.settings.socket), CONNECT_TIMEOUT
+            )
         except BadRequest as exc:
             writer.write(answer(exc.status, f"bad request ({exc})"))
             entry.update(decision="refused", status=exc.status, reason=str(exc))
@@ -124,10 +151,14 @@ class Proxy:
             writer.write(answer(status, f"refused ({exc})"))
             entry.update(decision="refused", status=status, reason=str(exc))
             return
+        except (ConnectionError, TimeoutError):
+            raise  # the client went away or was too slow: handled (logged) by handle()
+        except (OSError, ValueError) as exc:
+            # The engine's socket is missing or refuses us, or answered something unreadable.
+            writer.write(answer(502, f"Docker engine unreachable ({type(exc).__name__})"))
+            entry.update(decision="failed", status=502, reason=f"engine: {exc}")
+            return
         entry.update(decision="allowed", call=call.name)
-        engine_reader, engine_writer = await asyncio.wait_for(
-            asyncio.open_unix_connection(self.settings.socket), CONNECT_TIMEOUT
-        )
         try:
             engine_writer.write(outbound)
             await engine_writer.drain()
@@ -166,7 +197,7 @@ async def serve_forever(settings: Settings) -> None:
     # whatever the host's CPU count, so the proxy fits any pids limit.
     loop.set_default_executor(ThreadPoolExecutor(max_workers=1))
     proxy = Proxy(settings)
-    server = await asyncio.start_server(proxy.handle, "0.0.0.0", settings.port, limit=MAX_HEAD + MAX_BODY)
+    server = await asyncio.start_server(proxy.handle, "0.0.0.0", settings.port)
     stop = asyncio.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)

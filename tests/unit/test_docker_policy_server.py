@@ -1,0 +1,52 @@
+"""The policy proxy's network side, in-process on a loopback port (no Docker needed): what it
+answers on the wire before any engine is involved, and that it answers at all when the
+engine's socket is missing. What reaches a real engine is the stack tier's part."""
+
+import asyncio
+import contextlib
+import json
+
+import pytest
+from docker_attacks import RAW_BODY
+from docker_requests import LAUNCHER, create, http
+
+from docker_policy.server import Proxy
+
+
+async def exchange(raw: bytes, tmp_path) -> bytes:
+    """Send `raw` to a fresh proxy whose engine socket does not exist; return its answer."""
+    settings = type(LAUNCHER)(**{**LAUNCHER.__dict__, "socket": str(tmp_path / "no-engine.sock")})
+    server = await asyncio.start_server(Proxy(settings).handle, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    try:
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        writer.write(raw)
+        await writer.drain()
+        with contextlib.suppress(ConnectionError):
+            writer.write_eof()
+        answer = await asyncio.wait_for(reader.read(-1), 10)
+        writer.close()
+        return answer
+    finally:
+        server.close()
+        await server.wait_closed()
+
+
+CASES = {
+    "a second request behind the body": (create(RAW_BODY) + http("POST", "/v1.41/containers/x/start"), 400),
+    "HTTP/2 preface": (b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n", 505),
+    "chunked": (http("POST", "/v1.41/containers/create", headers=("Transfer-Encoding: chunked",)), 411),
+    "oversized head": (b"GET /_ping HTTP/1.1\r\nX-Pad: " + b"a" * 70000 + b"\r\n\r\n", 431),
+    "off the allowlist": (http("POST", "/v1.41/containers/x/exec", b"{}"), 403),
+    "allowed, engine missing": (http("GET", "/_ping"), 502),
+}
+
+
+@pytest.mark.parametrize("name", list(CASES))
+def test_answers_on_the_wire(name, tmp_path):
+    """Each request gets a complete HTTP answer with the expected status and a JSON reason."""
+    raw, status = CASES[name]
+    answer = asyncio.run(exchange(raw, tmp_path))
+    head, _, body = answer.partition(b"\r\n\r\n")
+    assert head.startswith(f"HTTP/1.1 {status} ".encode()), answer[:200]
+    assert json.loads(body)["message"].startswith("docker-proxy: ")
