@@ -165,10 +165,9 @@ def parse_orders_csv(content: bytes | BinaryIO, max_bytes: int | None = None) ->
     columns: ``order_id``/``customer_id`` int64, ``order_date`` datetime64[ns], ``region``
     str, ``amount`` float64.
     """
-    stream = io.BytesIO(content) if isinstance(content, bytes | bytearray) else content
-    if max_bytes is not None:
-        stream = _LimitedReader(stream, max_bytes)
-    text = io.TextIOWrapper(io.BufferedReader(stream), encoding="utf-8-sig", newline="")
+    stream: BinaryIO = io.BytesIO(content) if isinstance(content, bytes | bytearray) else content
+    raw = _LimitedReader(stream, max_bytes) if max_bytes is not None else stream
+    text = io.TextIOWrapper(io.BufferedReader(raw), encoding="utf-8-sig", newline="")  # type: ignore[type-var]
     try:
         return _parse_rows(csv.reader(text, strict=True))
     except UnicodeDecodeError as exc:
@@ -229,17 +228,18 @@ class _Columns:
         if len(values) != len(ORDERS_CSV_COLUMNS):
             raise ValueError(f"{len(values)} fields, expected {len(ORDERS_CSV_COLUMNS)}")
         order_id, customer_id, order_date, region, amount = values
-        typed = (
+        typed: tuple[int, int, int, str, float] = (
             _parse_id("order_id", order_id),
             _parse_id("customer_id", customer_id),
             _parse_date(order_date),
             _parse_region(region),
             _parse_amount(amount),
         )
-        for column, value in zip(
-            (self.order_id, self.customer_id, self.order_day, self.region, self.amount), typed, strict=True
-        ):
-            column.append(value)
+        self.order_id.append(typed[0])
+        self.customer_id.append(typed[1])
+        self.order_day.append(typed[2])
+        self.region.append(typed[3])
+        self.amount.append(typed[4])
 
     def frame(self) -> pd.DataFrame:
         """The DataFrame of every row added (no further parsing: the values are typed already)."""

@@ -53,7 +53,9 @@ def build_resources(environment: Environment | None = None) -> dict[str, object]
         # so IO-manager writes never contend with the "warehouse" pool's single writer.
         # DuckDB does not create missing folders; data/ is git-ignored.
         DEV_DATA_DIR.mkdir(parents=True, exist_ok=True)
-        io_manager = DuckDBPandasIOManager(database=str(DEV_DATA_DIR / "lake.duckdb"))
+        io_manager: dg.ConfigurableIOManagerFactory | dg.ConfigurableIOManager = DuckDBPandasIOManager(
+            database=str(DEV_DATA_DIR / "lake.duckdb")
+        )
         warehouse_path = env_var_or_default("WAREHOUSE_DUCKDB_PATH", str(DEV_DATA_DIR / "warehouse.duckdb"))
     else:
         io_manager = S3ParquetIOManager(store=s3_store(environment), bucket=dg.EnvVar("LAKE_BUCKET"))

@@ -33,7 +33,7 @@ import time
 import dagster as dg
 
 from app.defs.landing.jobs import landing_job
-from app.defs.landing.partitions import landing_files
+from app.defs.landing.partitions import LANDING_PARTITIONS, landing_files
 from app.environment import default_sensor_status
 from app.io_managers.s3_parquet import partition_path
 from app.lib.landing_files import name_problem
@@ -160,7 +160,7 @@ def landing_zone_sensor(context: dg.SensorEvaluationContext, landing_zone: Landi
                 context.log.warning(f"{key!r} is still in incoming/ after a failed run: requested again ({attempt})")
         except Exception as exc:  # noqa: BLE001 - one bad object must not stop the others
             context.log.error(f"could not check the runs of {key!r} this tick (retried next tick): {exc!r}")
-    lake = _LakeNames(context.instance.get_dynamic_partitions(landing_files.name) if new else [])
+    lake = _LakeNames(list(context.instance.get_dynamic_partitions(LANDING_PARTITIONS)) if new else [])
     for obj in new:
         try:
             reason = _rejection(obj, lake)
