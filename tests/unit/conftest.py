@@ -16,6 +16,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import uuid
 from pathlib import Path
@@ -27,6 +28,7 @@ import pytest
 from botocore.exceptions import BotoCoreError, ClientError
 from dagster_duckdb_pandas import DuckDBPandasIOManager
 from hypothesis import settings
+from hypothesis.configuration import set_hypothesis_home_dir
 
 import app
 from app.defs.landing.assets import landed_orders, warehouse_landed_orders
@@ -46,7 +48,8 @@ UNIT_TEST_TIMEOUT_SECONDS = 300
 # Dev state folders of the checkout (git-ignored, so git status alone would not notice writes).
 CHECKOUT_STATE_DIRS = ("data", ".dagster")
 # Caches any run writes; not state.
-CACHE_PARTS = ("__pycache__", ".pytest_cache", ".ruff_cache", ".mypy_cache", ".venv")
+# Caches any run writes (not state), and the stack tier's screenshots (it runs first in one session).
+CACHE_PARTS = ("__pycache__", ".pytest_cache", ".ruff_cache", ".mypy_cache", ".venv", "artifacts/")
 
 # No example database in the checkout (.hypothesis/), and no per-example deadline: examples
 # that talk to S3 and DuckDB vary in time with the machine's load.
@@ -414,16 +417,33 @@ def checkout_state() -> dict[str, object]:
     }
 
 
-@pytest.fixture(scope="session", autouse=True)
-def _checkout_unchanged():
-    """Fail the session when the unit tier wrote into the checkout (compared before and after)."""
-    if not (ROOT / ".git").exists():
-        yield  # a copy of the template without git: nothing to compare against
-        return
-    before = checkout_state()
-    yield
-    after = checkout_state()
-    assert after == before, f"the unit tests changed the checkout: before {before}, after {after}"
+_CHECKOUT_BEFORE = pytest.StashKey[dict]()
+_HYPOTHESIS_HOME = pytest.StashKey[Path]()
+
+
+def pytest_configure(config):
+    """Before any test module is imported: note the checkout's state, and send Hypothesis's
+    caches (it writes .hypothesis/ in the current folder while collecting) to a temp folder."""
+    home = Path(tempfile.mkdtemp(prefix="hypothesis-home-"))
+    set_hypothesis_home_dir(home)
+    config.stash[_HYPOTHESIS_HOME] = home
+    if (ROOT / ".git").exists():  # a copy of the template without git has nothing to compare
+        config.stash[_CHECKOUT_BEFORE] = checkout_state()
+
+
+def pytest_unconfigure(config):
+    """Remove Hypothesis's temp folder."""
+    if _HYPOTHESIS_HOME in config.stash:
+        shutil.rmtree(config.stash[_HYPOTHESIS_HOME], ignore_errors=True)
+
+
+def pytest_runtest_teardown(item, nextitem):
+    """After the last unit test: fail it when the unit tier changed the checkout."""
+    in_unit = "tests/unit/" in item.nodeid
+    last = nextitem is None or "tests/unit/" not in nextitem.nodeid
+    if in_unit and last and _CHECKOUT_BEFORE in item.config.stash:
+        before, after = item.config.stash[_CHECKOUT_BEFORE], checkout_state()
+        assert after == before, f"the unit tests changed the checkout: before {before}, after {after}"
 
 
 @pytest.fixture
