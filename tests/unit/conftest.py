@@ -21,22 +21,29 @@ import time
 import uuid
 from pathlib import Path
 
-import dagster as dg
-import duckdb
-import pandas as pd
-import pytest
-from botocore.exceptions import BotoCoreError, ClientError
-from dagster_duckdb_pandas import DuckDBPandasIOManager
-from hypothesis import settings
-from hypothesis.configuration import set_hypothesis_home_dir
+# Variables of the code location (and of S3 clients) that a developer's shell may export.
+CODE_LOCATION_PREFIXES = ("PLATFORM_", "WAREHOUSE_", "SNOWFLAKE_", "S3_", "AWS_", "LAKE_", "LANDING_", "ORDERS_")
+# Removed before the code location is imported: part of it reads the environment at import
+# time (WAREHOUSE_BACKEND decides the warehouse assets' kinds and pool).
+for _name in [name for name in os.environ if name.startswith(CODE_LOCATION_PREFIXES)]:
+    del os.environ[_name]
 
-import app
-from app.defs.landing.assets import landed_orders, warehouse_landed_orders
-from app.defs.landing.sensors import landing_zone_sensor
-from app.io_managers.s3_parquet import S3ParquetIOManager
-from app.resources.landing_zone import REASON_SUFFIX, LandingZone
-from app.resources.s3_store import S3Store
-from app.resources.shop_source import ShopSource
+import dagster as dg  # noqa: E402
+import duckdb  # noqa: E402
+import pandas as pd  # noqa: E402
+import pytest  # noqa: E402
+from botocore.exceptions import BotoCoreError, ClientError  # noqa: E402
+from dagster_duckdb_pandas import DuckDBPandasIOManager  # noqa: E402
+from hypothesis import settings  # noqa: E402
+from hypothesis.configuration import set_hypothesis_home_dir  # noqa: E402
+
+import app  # noqa: E402
+from app.defs.landing.assets import landed_orders, warehouse_landed_orders  # noqa: E402
+from app.defs.landing.sensors import landing_zone_sensor  # noqa: E402
+from app.io_managers.s3_parquet import S3ParquetIOManager  # noqa: E402
+from app.resources.landing_zone import REASON_SUFFIX, LandingZone  # noqa: E402
+from app.resources.s3_store import S3Store  # noqa: E402
+from app.resources.shop_source import ShopSource  # noqa: E402
 
 S3_ACCESS_KEY = "unit-test-access"
 S3_SECRET_KEY = "unit-test-secret-0123456789"
@@ -369,9 +376,7 @@ def platform_variables() -> set[str]:
 
 def is_platform_variable(name: str, documented: set[str]) -> bool:
     """True for a variable that configures the platform, S3 or Dagster (documented or not)."""
-    return name in documented or name.startswith(
-        ("AWS_", "SNOWFLAKE_", "DAGSTER_", "PLATFORM_", "WAREHOUSE_", "S3_", "LAKE_", "LANDING_")
-    )
+    return name in documented or name.startswith((*CODE_LOCATION_PREFIXES, "DAGSTER_"))
 
 
 @pytest.fixture(scope="session")
