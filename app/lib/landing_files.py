@@ -216,7 +216,7 @@ def _parse_amount(text: str) -> float:
 class _Columns:
     """The typed columns of a file, filled row by row (lists: a fraction of a DataFrame per row)."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         self.order_id: list[int] = []
         self.customer_id: list[int] = []
         self.order_day: list[int] = []

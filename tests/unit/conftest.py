@@ -28,6 +28,7 @@ CODE_LOCATION_PREFIXES = ("PLATFORM_", "WAREHOUSE_", "SNOWFLAKE_", "S3_", "AWS_"
 for _name in [name for name in os.environ if name.startswith(CODE_LOCATION_PREFIXES)]:
     del os.environ[_name]
 
+import boto3  # noqa: E402
 import dagster as dg  # noqa: E402
 import duckdb  # noqa: E402
 import pandas as pd  # noqa: E402
@@ -48,6 +49,39 @@ from app.resources.shop_source import ShopSource  # noqa: E402
 S3_ACCESS_KEY = "unit-test-access"
 S3_SECRET_KEY = "unit-test-secret-0123456789"
 SEAWEED_START_TIMEOUT_SECONDS = 30
+TEMPORARY_ROLE_ARN = "arn:aws:iam::role/UnitTestRole"
+SEAWEED_STS_CONFIG = {
+    "sts": {
+        "tokenDuration": 3600 * 10**9,  # nanoseconds
+        "maxSessionLength": 12 * 3600 * 10**9,
+        "issuer": "unit-test-sts",
+        "signingKey": "dW5pdC10ZXN0LXN0cy1zaWduaW5nLWtleS0zMmJ5dGVz",  # base64 of 32 throwaway bytes
+    },
+    "policy": {"defaultEffect": "Deny", "storeType": "memory"},
+    "roles": [
+        {
+            "roleName": "UnitTestRole",
+            "roleArn": TEMPORARY_ROLE_ARN,
+            "trustPolicy": {
+                "Version": "2012-10-17",
+                "Statement": [{"Effect": "Allow", "Principal": {"AWS": "*"}, "Action": ["sts:AssumeRole"]}],
+            },
+            "attachedPolicies": ["S3All"],
+        }
+    ],
+    "policies": [
+        {
+            "name": "S3All",
+            "document": {
+                "Version": "2012-10-17",
+                "Statement": [
+                    {"Effect": "Allow", "Action": "s3:*", "Resource": "*"},
+                    {"Effect": "Allow", "Action": "sts:ValidateSession", "Resource": "*"},
+                ],
+            },
+        }
+    ],
+}
 TEST_ROW_COUNT = 60  # small: every test runs in well under a second of data work
 ROOT = Path(__file__).resolve().parents[2]
 # A hung unit test fails with its traceback instead of stalling the run (the slowest takes ~60 s).
@@ -103,6 +137,10 @@ def s3_endpoint(tmp_path_factory) -> str:
             }
         )
     )
+    # STS on the same port: AssumeRole hands out temporary credentials (key, secret, session
+    # token) that the server then checks, as AWS does.
+    iam_config = workdir / "iam.json"
+    iam_config.write_text(json.dumps(SEAWEED_STS_CONFIG))
     s3_port = _free_port()
     # Every listener gets a free port: defaults (8080, 8888, 9333...) collide on dev machines.
     ports = {
@@ -127,6 +165,7 @@ def s3_endpoint(tmp_path_factory) -> str:
         "-ip.bind=127.0.0.1",
         f"-s3.port={s3_port}",
         f"-s3.config={config}",
+        f"-s3.iam.config={iam_config}",
         "-webdav=false",
         "-admin.ui=false",
         "-s3.port.iceberg=0",
@@ -159,6 +198,24 @@ def s3_endpoint(tmp_path_factory) -> str:
 def s3_store(s3_endpoint) -> S3Store:
     """An S3Store resource pointing at the test SeaweedFS."""
     return S3Store(endpoint_url=s3_endpoint, aws_access_key_id=S3_ACCESS_KEY, aws_secret_access_key=S3_SECRET_KEY)
+
+
+@pytest.fixture
+def temporary_credentials(s3_endpoint) -> dict[str, str]:
+    """Fresh temporary credentials from the test server's STS (AssumeRole), as S3Store fields."""
+    sts = boto3.client(
+        "sts",
+        endpoint_url=s3_endpoint,
+        aws_access_key_id=S3_ACCESS_KEY,
+        aws_secret_access_key=S3_SECRET_KEY,
+        region_name="us-east-1",
+    )
+    issued = sts.assume_role(RoleArn=TEMPORARY_ROLE_ARN, RoleSessionName="unit-tests")["Credentials"]
+    return {
+        "aws_access_key_id": issued["AccessKeyId"],
+        "aws_secret_access_key": issued["SecretAccessKey"],
+        "aws_session_token": issued["SessionToken"],
+    }
 
 
 class S3View:
