@@ -150,8 +150,9 @@ def landing_zone_sensor(context: dg.SensorEvaluationContext, landing_zone: Landi
     # Keys still in incoming/ and already requested stay in the cursor; the rest is pruned.
     current = {obj.key: seen[obj.key] for obj in listed if seen.get(obj.key, {}).get("version") == version_of(obj)}
     run_requests: list[dg.RunRequest] = []
+    by_key = {obj.key: obj for obj in listed}
     for key, entry in list(current.items()):
-        obj = next(o for o in listed if o.key == key)
+        obj = by_key[key]
         try:
             if _needs_another_run(context.instance, obj, entry, now):
                 attempt = entry["attempt"] + 1
