@@ -54,9 +54,10 @@ S3_UNREACHABLE = (
     botocore.exceptions.ReadTimeoutError,
     botocore.exceptions.ConnectionClosedError,
 )
-# Any other botocore error (access denied, throttling, a 5xx) is the platform's problem, not
-# the file's: the run fails and the file stays in incoming/ for the sensor to request again.
-INFRASTRUCTURE_ERRORS = (botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError)
+# Any other botocore error (access denied, throttling, a 5xx) or an OS-level one (a socket
+# reset mid-stream, a full disk) is the platform's problem, not the file's: the run fails and
+# the file stays in incoming/ for the sensor to request again.
+INFRASTRUCTURE_ERRORS = (botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError, OSError)
 S3_RETRIES = 4
 S3_RETRY_SECONDS = 15
 
