@@ -20,6 +20,7 @@ import socket
 import sys
 import time
 import urllib.parse
+from typing import Any
 
 
 class EngineError(RuntimeError):
@@ -37,7 +38,7 @@ class _UnixHTTPConnection(http.client.HTTPConnection):
         self.sock.connect(self._path)
 
 
-def engine(path: str) -> object:
+def engine(path: str) -> Any:
     """GET an Engine API path; return the decoded JSON."""
     host = os.environ.get("DOCKER_HOST", "unix:///var/run/docker.sock")
     if not host.startswith("unix://"):

@@ -8,9 +8,9 @@ import dagster as dg
 from dagster_duckdb_pandas import DuckDBPandasIOManager
 
 from app.environment import (
-    DEV_DATA_DIR,
     Environment,
     current_environment,
+    dev_data_dir,
     env_var_or_default,
 )
 from app.io_managers.s3_parquet import S3ParquetIOManager
@@ -52,9 +52,12 @@ def build_resources(environment: Environment | None = None) -> dict[str, object]
         # Embedded mode: two local DuckDB files. The lake is separate from the warehouse
         # so IO-manager writes never contend with the "warehouse" pool's single writer.
         # DuckDB does not create missing folders; data/ is git-ignored.
-        DEV_DATA_DIR.mkdir(parents=True, exist_ok=True)
-        io_manager = DuckDBPandasIOManager(database=str(DEV_DATA_DIR / "lake.duckdb"))
-        warehouse_path = env_var_or_default("WAREHOUSE_DUCKDB_PATH", str(DEV_DATA_DIR / "warehouse.duckdb"))
+        data_dir = dev_data_dir()
+        data_dir.mkdir(parents=True, exist_ok=True)
+        io_manager: dg.ConfigurableIOManagerFactory | dg.ConfigurableIOManager = DuckDBPandasIOManager(
+            database=str(data_dir / "lake.duckdb")
+        )
+        warehouse_path = env_var_or_default("WAREHOUSE_DUCKDB_PATH", str(data_dir / "warehouse.duckdb"))
     else:
         io_manager = S3ParquetIOManager(store=s3_store(environment), bucket=dg.EnvVar("LAKE_BUCKET"))
         warehouse_path = dg.EnvVar("WAREHOUSE_DUCKDB_PATH")

@@ -5,12 +5,19 @@ endpoint, credentials and region are configured the way Dagster users know, in o
 With a custom ``endpoint_url`` boto3 addresses buckets path-style (``http://host:9000/bucket``),
 which every S3 stand-in accepts; without one it talks to AWS S3 as usual.
 ``scripts/s3_tool.py`` builds its client from the same resource.
+
+One client for everything: the lake (``S3ParquetIOManager``), the landing zone and its
+sensor all use ``client()``, so every field of ``S3Resource`` (``aws_session_token``,
+``profile_name``, ``verify=False``, ``use_ssl``, ``max_attempts``, and ``ca_bundle`` (a private CA),
+region, endpoint) holds for all of them; botocore's own variables (``AWS_CA_BUNDLE``, the
+credential chain when no key is set) apply the same way.
 """
 
 import os
 
 from dagster_aws.s3 import S3Resource
-from pydantic import PrivateAttr
+from dagster_aws.s3.utils import construct_s3_client
+from pydantic import Field, PrivateAttr
 
 DEFAULT_AWS_REGION = "us-east-1"
 
@@ -24,6 +31,12 @@ class S3Store(S3Resource):
     """
 
     region_name: str = DEFAULT_AWS_REGION
+    # S3Resource's ``verify`` is a bool only, while boto3 also takes a CA bundle path.
+    ca_bundle: str | None = Field(
+        default=None,
+        description="CA bundle (PEM file) to verify the endpoint's certificate with, e.g. a private CA. "
+        "Unset: botocore's default (AWS_CA_BUNDLE, else certifi).",
+    )
 
     _client = PrivateAttr(default=None)
 
@@ -46,27 +59,26 @@ class S3Store(S3Resource):
         """The endpoint URL, or None for AWS (an empty string also means AWS)."""
         return self.endpoint_url or None
 
+    def get_client(self):
+        """``S3Resource.get_client()``, with ``ca_bundle`` (when set) as boto3's ``verify``."""
+        return construct_s3_client(
+            max_attempts=self.max_attempts,
+            region_name=self.region_name,
+            endpoint_url=self.endpoint_url,
+            use_unsigned_session=self.use_unsigned_session,
+            profile_name=self.profile_name,
+            use_ssl=self.use_ssl,
+            verify=self.ca_bundle or self.verify,
+            aws_access_key_id=self.aws_access_key_id,
+            aws_secret_access_key=self.aws_secret_access_key,
+            aws_session_token=self.aws_session_token,
+        )
+
     def client(self):
-        """The boto3 S3 client of ``S3Resource.get_client()`` (created once per resource instance)."""
+        """The boto3 S3 client of ``get_client()`` (created once per resource instance)."""
         if self._client is None:
             self._client = self.get_client()
         return self._client
-
-    def filesystem(self):
-        """A ``pyarrow.fs.S3FileSystem`` on the same endpoint (Parquet I/O without DuckDB httpfs)."""
-        import pyarrow.fs as pafs
-
-        endpoint = self.endpoint
-        scheme = "https"
-        if endpoint and "://" in endpoint:
-            scheme, endpoint = endpoint.split("://", 1)
-        return pafs.S3FileSystem(
-            access_key=self.aws_access_key_id,
-            secret_key=self.aws_secret_access_key,
-            region=self.region_name,
-            endpoint_override=endpoint,
-            scheme=scheme,
-        )
 
     def put_bytes(self, bucket: str, key: str, body: bytes, content_type: str | None = None) -> str:
         """Write ``body`` to ``bucket/key``; return the new ETag."""

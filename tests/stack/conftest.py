@@ -27,9 +27,13 @@ from typing import Self
 import pytest
 
 import platform_client
+from platform_client import TERMINAL
 
 ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_ENV_FILES = ".env.example env/ci.env"
+
+# The landing sensor ticks every 30 s, then a run container starts.
+SENSOR_WAIT = 420
 
 
 def docker_engine_available() -> bool:
@@ -429,6 +433,29 @@ def poll_until(predicate, timeout: float, what: str, interval: float = 5):
             return value
         time.sleep(interval)
     raise AssertionError(f"timed out after {timeout:.0f}s waiting for {what}")
+
+
+@pytest.fixture
+def landing(stack, wait_for):
+    """Helpers for one landing test: the bucket and waits on the landing run of a file."""
+
+    class Landing:
+        bucket = stack.env["LANDING_BUCKET"]
+        sensor_wait = SENSOR_WAIT
+
+        @staticmethod
+        def finished_run(name: str, timeout: float = SENSOR_WAIT) -> dict:
+            def check():
+                done = [r for r in stack.landing_runs(name) if r["status"] in TERMINAL]
+                return done[0] if done else None
+
+            return stack.client("run", wait_for(check, timeout, f"a finished landing run of {name!r}")["runId"])
+
+        @staticmethod
+        def keys(prefix: str) -> set[str]:
+            return set(stack.s3_keys(Landing.bucket, prefix))
+
+    return Landing
 
 
 @pytest.fixture

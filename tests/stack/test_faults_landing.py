@@ -26,31 +26,8 @@ from platform_client import TERMINAL
 
 pytestmark = pytest.mark.stack
 
-SENSOR_WAIT = 420  # the sensor ticks every 30 s, then a run container starts
 RECOVERY_WAIT = 600  # monitoring poll (30 s) + slot release (60 s after the run ended) + a run
 ROWS = 20  # rows of a `valid` sample file (app.drop_landing_files default)
-
-
-@pytest.fixture
-def landing(stack, wait_for):
-    """Helpers for one landing test: the bucket and waits on the landing run of a file."""
-
-    class Landing:
-        bucket = stack.env["LANDING_BUCKET"]
-
-        @staticmethod
-        def finished_run(name: str, timeout: float = SENSOR_WAIT) -> dict:
-            def check():
-                done = [r for r in stack.landing_runs(name) if r["status"] in TERMINAL]
-                return done[0] if done else None
-
-            return stack.client("run", wait_for(check, timeout, f"a finished landing run of {name!r}")["runId"])
-
-        @staticmethod
-        def keys(prefix: str) -> set[str]:
-            return set(stack.s3_keys(Landing.bucket, prefix))
-
-    return Landing
 
 
 def slot_holder(stack) -> str | None:
@@ -87,7 +64,9 @@ def test_a_crashed_run_does_not_keep_the_warehouse_slot(stack, landing, wait_for
     with stack.warehouse_lock():
         stack.drop_files([("valid", "pool-holder.csv")])
         # The step claims the slot, then retries the locked file for ~5 s: the window to crash it.
-        holder = wait_for(lambda: slot_holder(stack), SENSOR_WAIT, "a landing run to hold the warehouse slot", 0.3)
+        holder = wait_for(
+            lambda: slot_holder(stack), landing.sensor_wait, "a landing run to hold the warehouse slot", 0.3
+        )
         run = stack.client("run", holder)
         container = stack.tags_of(run)["docker/container_id"]
         subprocess.run(["docker", "kill", container], check=True, capture_output=True, timeout=60)
@@ -95,7 +74,7 @@ def test_a_crashed_run_does_not_keep_the_warehouse_slot(stack, landing, wait_for
 
     crashed = stack.wait_run(holder, RECOVERY_WAIT)
     assert crashed["status"] == "FAILURE", crashed
-    waiter = landing.finished_run("pool-waiter.csv", SENSOR_WAIT + RECOVERY_WAIT)
+    waiter = landing.finished_run("pool-waiter.csv", landing.sensor_wait + RECOVERY_WAIT)
     assert waiter["status"] == "SUCCESS", waiter
 
     def finished_retry():
@@ -128,7 +107,7 @@ def test_a_file_is_processed_only_once_published(stack, landing):
     tags = {"dagster/partition": name, "landing/s3_key": f"incoming/{name}"}
     run_config = {"ops": {"landed_orders": {"config": {"s3_key": f"incoming/{name}"}}}}
     for _ in range(2):
-        rerun = stack.wait_run(stack.launch("landing_job", config=run_config, tags=tags), SENSOR_WAIT)
+        rerun = stack.wait_run(stack.launch("landing_job", config=run_config, tags=tags), landing.sensor_wait)
         assert rerun["status"] == "SUCCESS", rerun
     assert stack.warehouse_rows(name) == ROWS
     assert f"incoming/{name}" not in landing.keys("incoming/")
@@ -189,7 +168,7 @@ def test_a_hostile_batch_lands_the_good_files_and_quarantines_the_rest(stack, la
         found = {k for k in landing.keys("quarantine/") if k.endswith(".reason.txt")}
         return found if len(found) >= len(BAD_CONTENT) + len(HOSTILE_NAMES) else None
 
-    reason_keys = wait_for(reasons, SENSOR_WAIT, "every bad file's quarantine reason")
+    reason_keys = wait_for(reasons, landing.sensor_wait, "every bad file's quarantine reason")
     texts = {key: stack.s3_cat(landing.bucket, key) for key in reason_keys}
     for name, (_, problem) in BAD_CONTENT.items():
         assert problem in texts[f"quarantine/{name}.reason.txt"], (name, texts)

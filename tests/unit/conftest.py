@@ -2,37 +2,107 @@
 
 No mocks: S3 tests talk to a real ``weed mini`` process (started once per session on
 free ports, with enforced credentials); DuckDB is real, in temp folders.
+
+Hermetic: every test starts with the platform's variables (all of ``.env.example``, AWS_*,
+Snowflake, Dagster's home) removed from the environment, dev data goes to a temp folder,
+and the session fails if the checkout changed (``git status``, ``data/``, ``.dagster/``).
 """
 
 import json
+import os
+import re
 import shutil
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import uuid
 from pathlib import Path
 
-import dagster as dg
-import duckdb
-import pandas as pd
-import pytest
-from botocore.exceptions import BotoCoreError, ClientError
-from dagster_duckdb_pandas import DuckDBPandasIOManager
+# Variables of the code location (and of S3 clients) that a developer's shell may export.
+CODE_LOCATION_PREFIXES = ("PLATFORM_", "WAREHOUSE_", "SNOWFLAKE_", "S3_", "AWS_", "LAKE_", "LANDING_", "ORDERS_")
+# Removed before the code location is imported: part of it reads the environment at import
+# time (WAREHOUSE_BACKEND decides the warehouse assets' kinds and pool).
+for _name in [name for name in os.environ if name.startswith(CODE_LOCATION_PREFIXES)]:
+    del os.environ[_name]
 
-import app
-from app.defs.landing.assets import landed_orders, warehouse_landed_orders
-from app.defs.landing.sensors import landing_zone_sensor
-from app.io_managers.s3_parquet import S3ParquetIOManager
-from app.resources.landing_zone import LandingZone
-from app.resources.s3_store import S3Store
-from app.resources.shop_source import ShopSource
+import boto3  # noqa: E402
+import dagster as dg  # noqa: E402
+import duckdb  # noqa: E402
+import pandas as pd  # noqa: E402
+import pytest  # noqa: E402
+from botocore.exceptions import BotoCoreError, ClientError  # noqa: E402
+from dagster_duckdb_pandas import DuckDBPandasIOManager  # noqa: E402
+from hypothesis import settings  # noqa: E402
+from hypothesis.configuration import set_hypothesis_home_dir  # noqa: E402
+
+import app  # noqa: E402
+from app.defs.landing.assets import landed_orders, warehouse_landed_orders  # noqa: E402
+from app.defs.landing.sensors import landing_zone_sensor  # noqa: E402
+from app.io_managers.s3_parquet import S3ParquetIOManager  # noqa: E402
+from app.resources.landing_zone import REASON_SUFFIX, LandingZone  # noqa: E402
+from app.resources.s3_store import S3Store  # noqa: E402
+from app.resources.shop_source import ShopSource  # noqa: E402
 
 S3_ACCESS_KEY = "unit-test-access"
 S3_SECRET_KEY = "unit-test-secret-0123456789"
 SEAWEED_START_TIMEOUT_SECONDS = 30
+TEMPORARY_ROLE_ARN = "arn:aws:iam::role/UnitTestRole"
+SEAWEED_STS_CONFIG = {
+    "sts": {
+        "tokenDuration": 3600 * 10**9,  # nanoseconds
+        "maxSessionLength": 12 * 3600 * 10**9,
+        "issuer": "unit-test-sts",
+        "signingKey": "dW5pdC10ZXN0LXN0cy1zaWduaW5nLWtleS0zMmJ5dGVz",  # base64 of 32 throwaway bytes
+    },
+    "policy": {"defaultEffect": "Deny", "storeType": "memory"},
+    "roles": [
+        {
+            "roleName": "UnitTestRole",
+            "roleArn": TEMPORARY_ROLE_ARN,
+            "trustPolicy": {
+                "Version": "2012-10-17",
+                "Statement": [{"Effect": "Allow", "Principal": {"AWS": "*"}, "Action": ["sts:AssumeRole"]}],
+            },
+            "attachedPolicies": ["S3All"],
+        }
+    ],
+    "policies": [
+        {
+            "name": "S3All",
+            "document": {
+                "Version": "2012-10-17",
+                "Statement": [
+                    {"Effect": "Allow", "Action": "s3:*", "Resource": "*"},
+                    {"Effect": "Allow", "Action": "sts:ValidateSession", "Resource": "*"},
+                ],
+            },
+        }
+    ],
+}
 TEST_ROW_COUNT = 60  # small: every test runs in well under a second of data work
+ROOT = Path(__file__).resolve().parents[2]
+# A hung unit test fails with its traceback instead of stalling the run (the slowest takes ~60 s).
+UNIT_TEST_TIMEOUT_SECONDS = 300
+# Dev state folders of the checkout (git-ignored, so git status alone would not notice writes).
+CHECKOUT_STATE_DIRS = ("data", ".dagster")
+# Caches any run writes; not state.
+# Caches any run writes (not state), and the stack tier's screenshots (it runs first in one session).
+CACHE_PARTS = ("__pycache__", ".pytest_cache", ".ruff_cache", ".mypy_cache", ".venv", "artifacts/")
+
+# No example database in the checkout (.hypothesis/), and no per-example deadline: examples
+# that talk to S3 and DuckDB vary in time with the machine's load.
+settings.register_profile("unit", database=None, deadline=None)
+settings.load_profile("unit")
+
+
+def pytest_collection_modifyitems(items):
+    """Give every unit test pytest-timeout's limit unless it sets its own."""
+    for item in items:
+        if item.get_closest_marker("timeout") is None and "tests/unit/" in item.nodeid:
+            item.add_marker(pytest.mark.timeout(UNIT_TEST_TIMEOUT_SECONDS))
 
 
 def _free_port() -> int:
@@ -67,6 +137,10 @@ def s3_endpoint(tmp_path_factory) -> str:
             }
         )
     )
+    # STS on the same port: AssumeRole hands out temporary credentials (key, secret, session
+    # token) that the server then checks, as AWS does.
+    iam_config = workdir / "iam.json"
+    iam_config.write_text(json.dumps(SEAWEED_STS_CONFIG))
     s3_port = _free_port()
     # Every listener gets a free port: defaults (8080, 8888, 9333...) collide on dev machines.
     ports = {
@@ -91,6 +165,7 @@ def s3_endpoint(tmp_path_factory) -> str:
         "-ip.bind=127.0.0.1",
         f"-s3.port={s3_port}",
         f"-s3.config={config}",
+        f"-s3.iam.config={iam_config}",
         "-webdav=false",
         "-admin.ui=false",
         "-s3.port.iceberg=0",
@@ -123,6 +198,24 @@ def s3_endpoint(tmp_path_factory) -> str:
 def s3_store(s3_endpoint) -> S3Store:
     """An S3Store resource pointing at the test SeaweedFS."""
     return S3Store(endpoint_url=s3_endpoint, aws_access_key_id=S3_ACCESS_KEY, aws_secret_access_key=S3_SECRET_KEY)
+
+
+@pytest.fixture
+def temporary_credentials(s3_endpoint) -> dict[str, str]:
+    """Fresh temporary credentials from the test server's STS (AssumeRole), as S3Store fields."""
+    sts = boto3.client(
+        "sts",
+        endpoint_url=s3_endpoint,
+        aws_access_key_id=S3_ACCESS_KEY,
+        aws_secret_access_key=S3_SECRET_KEY,
+        region_name="us-east-1",
+    )
+    issued = sts.assume_role(RoleArn=TEMPORARY_ROLE_ARN, RoleSessionName="unit-tests")["Credentials"]
+    return {
+        "aws_access_key_id": issued["AccessKeyId"],
+        "aws_secret_access_key": issued["SecretAccessKey"],
+        "aws_session_token": issued["SessionToken"],
+    }
 
 
 class S3View:
@@ -173,6 +266,18 @@ def s3_io_manager(s3_store, fresh_bucket) -> S3ParquetIOManager:
 def landing_zone(s3_store, fresh_bucket) -> LandingZone:
     """The landing zone on a fresh landing bucket."""
     return LandingZone(store=s3_store, bucket=fresh_bucket("landing"))
+
+
+@pytest.fixture
+def keys(landing_zone, s3_view):
+    """Keys under a prefix of the landing bucket."""
+    return lambda prefix: s3_view.keys(landing_zone.bucket, prefix)
+
+
+@pytest.fixture
+def reason(landing_zone, s3_view):
+    """The quarantine reason stored next to a file."""
+    return lambda name: s3_view.read(landing_zone.bucket, f"quarantine/{name}{REASON_SUFFIX}").decode()
 
 
 class WarehouseFile:
@@ -239,27 +344,54 @@ def instance():
         yield test_instance
 
 
+class LandingSensor:
+    """The landing sensor ticking on one instance as the daemon would: the cursor carries over."""
+
+    def __init__(self, instance: dg.DagsterInstance, landing_zone: LandingZone):
+        self.instance = instance
+        self.landing_zone = landing_zone
+        self.cursor: str | None = None
+
+    def tick(self) -> dg.SensorResult:
+        """Evaluate the sensor once and register the partitions it adds."""
+        resources = {"landing_zone": self.landing_zone}
+        with dg.build_sensor_context(instance=self.instance, cursor=self.cursor, resources=resources) as context:
+            result = landing_zone_sensor(context)
+        self.cursor = result.cursor
+        for request in result.dynamic_partitions_requests:
+            self.instance.add_dynamic_partitions(request.partitions_def_name, list(request.partition_keys))
+        return result
+
+    def run(self, request: dg.RunRequest, resources: dict) -> dg.ExecuteInProcessResult:
+        """Execute one requested run in process, with the request's config and tags."""
+        return dg.materialize(
+            [landed_orders, warehouse_landed_orders],
+            partition_key=request.partition_key,
+            run_config=request.run_config,
+            tags=request.tags,
+            resources=resources,
+            instance=self.instance,
+            raise_on_error=False,
+        )
+
+
 @pytest.fixture
-def land(instance, s3_resources, landing_zone):
+def landing_sensor(instance, landing_zone) -> LandingSensor:
+    """The landing sensor on the test's instance and landing bucket."""
+    return LandingSensor(instance, landing_zone)
+
+
+@pytest.fixture
+def land(landing_sensor, s3_resources, landing_zone):
     """Drop files, run one sensor tick, execute every run it requests (with the given resources);
     return results by file name."""
 
     def drop_and_run(files: dict[str, bytes], resources: dict | None = None) -> dict[str, dg.ExecuteInProcessResult]:
         for name, body in files.items():
             landing_zone.drop(name, body)
-        with dg.build_sensor_context(instance=instance, resources={"landing_zone": landing_zone}) as context:
-            tick = landing_zone_sensor(context)
-        for request in tick.dynamic_partitions_requests:
-            instance.add_dynamic_partitions(request.partitions_def_name, list(request.partition_keys))
+        tick = landing_sensor.tick()
         return {
-            request.partition_key: dg.materialize(
-                [landed_orders, warehouse_landed_orders],
-                partition_key=request.partition_key,
-                run_config=request.run_config,
-                resources=resources or s3_resources,
-                instance=instance,
-                raise_on_error=False,
-            )
+            str(request.partition_key): landing_sensor.run(request, resources or s3_resources)
             for request in tick.run_requests
         }
 
@@ -293,19 +425,87 @@ def platform_env(monkeypatch, s3_endpoint, tmp_path):
     return apply
 
 
+def platform_variables() -> set[str]:
+    """Names of every variable the platform documents (.env.example, commented examples included)."""
+    text = (ROOT / ".env.example").read_text()
+    return set(re.findall(r"^#?\s*([A-Z][A-Z0-9_]+)=", text, flags=re.MULTILINE))
+
+
+def is_platform_variable(name: str, documented: set[str]) -> bool:
+    """True for a variable that configures the platform, S3 or Dagster (documented or not)."""
+    return name in documented or name.startswith((*CODE_LOCATION_PREFIXES, "DAGSTER_"))
+
+
+@pytest.fixture(scope="session")
+def clean_environ() -> dict[str, str]:
+    """The process environment without any platform variable, for subprocesses of the tests."""
+    documented = platform_variables()
+    return {name: value for name, value in os.environ.items() if not is_platform_variable(name, documented)}
+
+
 @pytest.fixture(autouse=True)
-def _no_ambient_platform_env(monkeypatch):
-    """Tests start from a clean environment: no PLATFORM_ENV or lake settings leak in."""
-    for name in (
-        "PLATFORM_ENV",
-        "S3_ENDPOINT_URL",
-        "LAKE_BUCKET",
-        "LANDING_BUCKET",
-        "WAREHOUSE_DUCKDB_PATH",
-        "ORDERS_ROW_COUNT",
-        "FAILURE_WEBHOOK_URL",
-    ):
+def _no_ambient_platform_env(monkeypatch, tmp_path_factory):
+    """Tests start from a clean environment: nothing from the developer's shell leaks in
+    (an exported WAREHOUSE_BACKEND, AWS profile or PLATFORM_ENV), and dev data is temporary."""
+    documented = platform_variables()
+    for name in [name for name in os.environ if is_platform_variable(name, documented)]:
         monkeypatch.delenv(name, raising=False)
+    # boto3 would still read ~/.aws/config and credentials: point it at files that do not exist.
+    missing = tmp_path_factory.getbasetemp() / "no-aws-config"
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(missing))
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(missing))
+    monkeypatch.setenv("PLATFORM_DEV_DATA_DIR", str(tmp_path_factory.mktemp("dev_data")))
+
+
+def checkout_state() -> dict[str, object]:
+    """What the unit tier must not change: git's view of the tree and the dev state folders."""
+    status = subprocess.run(
+        ["git", "status", "--porcelain", "--ignored", "--untracked-files=all", "--", ".", ":!.venv"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    ).stdout.splitlines()
+    files = {
+        str(path.relative_to(ROOT)): (path.stat().st_size, path.stat().st_mtime_ns)
+        for folder in CHECKOUT_STATE_DIRS
+        for path in (ROOT / folder).rglob("*")
+        if path.is_file()
+    }
+    return {
+        "git status": sorted(line for line in status if not any(part in line for part in CACHE_PARTS)),
+        "dev state files": files,
+    }
+
+
+_CHECKOUT_BEFORE = pytest.StashKey[dict]()
+_HYPOTHESIS_HOME = pytest.StashKey[Path]()
+
+
+def pytest_configure(config):
+    """Before any test module is imported: note the checkout's state, and send Hypothesis's
+    caches (it writes .hypothesis/ in the current folder while collecting) to a temp folder."""
+    home = Path(tempfile.mkdtemp(prefix="hypothesis-home-"))
+    set_hypothesis_home_dir(home)
+    config.stash[_HYPOTHESIS_HOME] = home
+    if (ROOT / ".git").exists():  # a copy of the template without git has nothing to compare
+        config.stash[_CHECKOUT_BEFORE] = checkout_state()
+
+
+def pytest_unconfigure(config):
+    """Remove Hypothesis's temp folder."""
+    if _HYPOTHESIS_HOME in config.stash:
+        shutil.rmtree(config.stash[_HYPOTHESIS_HOME], ignore_errors=True)
+
+
+def pytest_runtest_teardown(item, nextitem):
+    """After the last unit test: fail it when the unit tier changed the checkout."""
+    in_unit = "tests/unit/" in item.nodeid
+    last = nextitem is None or "tests/unit/" not in nextitem.nodeid
+    if in_unit and last and _CHECKOUT_BEFORE in item.config.stash:
+        before, after = item.config.stash[_CHECKOUT_BEFORE], checkout_state()
+        assert after == before, f"the unit tests changed the checkout: before {before}, after {after}"
 
 
 @pytest.fixture

@@ -27,15 +27,18 @@ def free_port() -> int:
 
 
 @pytest.fixture(scope="module")
-def dev_server(tmp_path_factory):
+def dev_server(tmp_path_factory, clean_environ):
     """`scripts/dev` running on a free port; yields the port; stops the whole process group."""
     port = free_port()
     home = tmp_path_factory.mktemp("dagster_home")
     log = (home / "dev.log").open("w")
     env = {
-        **os.environ,
+        **clean_environ,
         "DAGSTER_DEV_PORT": str(port),
         "DEV_DAGSTER_HOME": str(home),
+        # Never the checkout's .dagster/ and data/: a developer's dev state (or running scripts/dev).
+        "DEV_WORKDIR": str(tmp_path_factory.mktemp("dev_workdir")),
+        "PLATFORM_DEV_DATA_DIR": str(tmp_path_factory.mktemp("dev_data")),
         # What a user with a compose .env in their shell would have: must not leak in.
         "PLATFORM_ENV": "local",
         "S3_ENDPOINT_URL": "http://127.0.0.1:1",
@@ -61,7 +64,7 @@ def dev_server(tmp_path_factory):
 
 def stop_process_group(proc: subprocess.Popen) -> None:
     """SIGINT (dagster dev's clean shutdown) to the whole group, SIGKILL if it lingers."""
-    for sig, wait in ((signal.SIGINT, 60), (signal.SIGKILL, 10)):
+    for sig, wait in ((signal.SIGINT, 20), (signal.SIGKILL, 10)):
         try:
             os.killpg(proc.pid, sig)
         except ProcessLookupError:

@@ -34,8 +34,9 @@ def test_new_files_become_run_requests_with_key_and_partition(landing_zone, eval
 
     result = evaluate()
     [request] = result.run_requests
-    etag = json.loads(result.cursor)[key]
-    assert request.run_key == f"{key}@{etag}"
+    version = json.loads(result.cursor)[key]["version"]
+    assert request.run_key == f"{key}@{version}"
+    assert request.tags == {"landing/s3_key": key, "landing/version": version}
     assert request.partition_key == "orders-a.csv"
     assert request.run_config["ops"]["landed_orders"]["config"]["s3_key"] == key
     [partitions] = result.dynamic_partitions_requests

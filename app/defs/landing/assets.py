@@ -5,16 +5,19 @@ then does it move to ``processed/``, so ``processed/`` means "published". A run 
 in between (S3 or warehouse outage) leaves the file in ``incoming/``, its failed run in the
 UI, and a re-run (or retry) publishes it exactly once (each file replaces its own slice).
 
-Failure modes, by design:
-- malformed file (bad header, unparseable rows, empty) or one over
+Every landing run ends one of three ways (docs/landing-contract.md):
+- published: in the warehouse, filed under ``processed/``;
+- quarantined with a ``.reason.txt``: the file is at fault, or landing it raised an
+  error nobody foresaw (the reason names the exception); the run fails, so the run-failure
+  sensor reports it. Causes: malformed content (the parser's contract), a file over
   ``LandingZone.max_file_bytes`` (judged from its S3 size, then enforced while streaming:
-  never read whole): moved to ``quarantine/`` with a ``.reason.txt``; the run fails (so
-  the run-failure sensor reports it).
-- S3 unreachable while reading the file: the step is retried (RetryRequested, 4 times,
-  15 s apart) with an error naming the S3 endpoint; the file stays in incoming/.
-- well-formed file with duplicate order_ids: loaded to the lake, but the blocking check
-  ``landed_orders:unique_order_ids`` fails, ``warehouse_landed_orders`` is skipped, and the
-  file is quarantined with the duplicate ids as its reason.
+  never read whole), duplicate order_ids (loaded to the lake, but the blocking check
+  ``landed_orders:unique_order_ids`` fails and ``warehouse_landed_orders`` is skipped);
+- failed for an infrastructure reason, the file untouched in ``incoming/``: S3 errors
+  (unreachable S3 is first retried in the step, 4 times, 15 s apart, with an error naming
+  the endpoint), a warehouse that refuses the write, a killed run container. The landing
+  sensor requests such a file again once its run has finished (with a back-off), so it is
+  never stranded.
 """
 
 from collections.abc import Iterator
@@ -32,7 +35,7 @@ from app.lib.landing_files import (
 )
 from app.lib.previews import frame_metadata
 from app.owners import DATA_ENGINEERING
-from app.resources.landing_zone import INCOMING_PREFIX, LandingZone
+from app.resources.landing_zone import INCOMING_PREFIX, LandingZone, is_precondition_failed
 from app.resources.warehouse_backend import (
     WAREHOUSE_IO_MANAGER_KEY,
     current_warehouse_backend,
@@ -51,6 +54,10 @@ S3_UNREACHABLE = (
     botocore.exceptions.ReadTimeoutError,
     botocore.exceptions.ConnectionClosedError,
 )
+# Any other botocore error (access denied, throttling, a 5xx) or an OS-level one (a socket
+# reset mid-stream, a full disk) is the platform's problem, not the file's: the run fails and
+# the file stays in incoming/ for the sensor to request again.
+INFRASTRUCTURE_ERRORS = (botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError, OSError)
 S3_RETRIES = 4
 S3_RETRY_SECONDS = 15
 
@@ -92,10 +99,12 @@ def landed_orders(
     context: dg.AssetExecutionContext, config: LandingFileConfig, landing_zone: LandingZone
 ):  # no return annotation: with check_specs Dagster would read it as a multi-output tuple
     """Parse the file (streamed, size-limited); quarantine it when malformed, too large or duplicated."""
+    etag = config.etag
     try:
-        frame = _parse_landing_file(landing_zone, config)
+        frame, etag = _parse_landing_file(landing_zone, config)
+        return _landed(context, landing_zone, config.s3_key, frame, etag)
     except MalformedFileError as exc:
-        _reject(landing_zone, config.s3_key, exc.reason)
+        _reject(landing_zone, config.s3_key, exc.reason, etag)
     except S3_UNREACHABLE as exc:
         # A transient outage is not bad input: the file stays in incoming/ and the step tries
         # again (run_retries only retries crashed runs, never step failures).
@@ -103,6 +112,22 @@ def landed_orders(
         raise dg.RetryRequested(max_retries=S3_RETRIES, seconds_to_wait=S3_RETRY_SECONDS) from S3UnavailableError(
             f"S3 unreachable at {endpoint} while reading s3://{landing_zone.bucket}/{config.s3_key}: {exc}"
         )
+    except (dg.Failure, *INFRASTRUCTURE_ERRORS):
+        raise
+    except Exception as exc:  # noqa: BLE001 - whatever else broke, the file must not be left unhandled
+        _reject(
+            landing_zone,
+            config.s3_key,
+            f"unexpected error while landing the file ({type(exc).__name__}: {exc}); "
+            "the file may be fine: fix the cause and upload it again",
+            etag,
+        )
+
+
+def _landed(
+    context: dg.AssetExecutionContext, landing_zone: LandingZone, key: str, frame: pd.DataFrame, etag: str
+) -> dg.MaterializeResult:
+    """The parsed file as the asset's value, with its uniqueness check (quarantined on duplicates)."""
     frame = frame.assign(source_file=context.partition_key)
 
     # Checked here, on the in-memory frame, so the result is available before any
@@ -111,7 +136,7 @@ def landed_orders(
     sample = ", ".join(map(str, duplicated.unique()[:10]))
     check = dg.AssetCheckResult(
         check_name=UNIQUE_CHECK,
-        passed=duplicated.empty,
+        passed=bool(duplicated.empty),
         severity=dg.AssetCheckSeverity.ERROR,
         metadata={
             "duplicate_count": dg.MetadataValue.int(len(duplicated)),
@@ -121,13 +146,14 @@ def landed_orders(
     if not duplicated.empty:
         # Never published, so never "processed": quarantined with the reason, visible in S3.
         landing_zone.quarantine(
-            config.s3_key,
+            key,
             f"duplicate order_id: {len(duplicated)} repeated row(s), e.g. {sample}; "
             f"the blocking check {UNIQUE_CHECK} failed and the file was not published",
+            etag=etag,
         )
     return dg.MaterializeResult(
         value=frame,
-        metadata=frame_metadata(frame, source_key=dg.MetadataValue.text(config.s3_key)),
+        metadata=frame_metadata(frame, source_key=dg.MetadataValue.text(key), source_etag=dg.MetadataValue.text(etag)),
         check_results=[check],
     )
 
@@ -164,12 +190,15 @@ def warehouse_landed_orders(
         context.log.info(f"published and filed as {processed_key}")
 
 
-def _parse_landing_file(landing_zone: LandingZone, config: LandingFileConfig) -> pd.DataFrame:
-    """Open the object and parse it as a stream; reject it from its S3 size when too large."""
+def _parse_landing_file(landing_zone: LandingZone, config: LandingFileConfig) -> tuple[pd.DataFrame, str]:
+    """Open the object and parse it as a stream; reject it from its S3 size when too large.
+
+    Returns the frame and the ETag of the version read (the one any move must be conditional on).
+    """
     try:
         opened = landing_zone.open(config.s3_key, config.etag)
     except botocore.exceptions.ClientError as exc:
-        if exc.response["Error"]["Code"] not in ("PreconditionFailed", "412"):
+        if not is_precondition_failed(exc):
             raise
         raise dg.Failure(
             description=f"{config.s3_key} was replaced after this run was requested (ETag is no longer "
@@ -179,14 +208,20 @@ def _parse_landing_file(landing_zone: LandingZone, config: LandingFileConfig) ->
     try:
         if opened.size > landing_zone.max_file_bytes:
             raise FileTooLargeError(opened.size, landing_zone.max_file_bytes)
-        return parse_orders_csv(opened.body, max_bytes=landing_zone.max_file_bytes)
+        return parse_orders_csv(opened.body, max_bytes=landing_zone.max_file_bytes), opened.etag
     finally:
         opened.body.close()
 
 
-def _reject(landing_zone: LandingZone, key: str, reason: str) -> NoReturn:
-    """Quarantine ``key`` with ``reason`` and fail the step (not retried: the input is bad)."""
-    target = landing_zone.quarantine(key, reason)
+def _reject(landing_zone: LandingZone, key: str, reason: str, etag: str) -> NoReturn:
+    """Quarantine version ``etag`` of ``key`` with ``reason`` and fail the step (not retried: the input is bad)."""
+    target = landing_zone.quarantine(key, reason, etag=etag)
+    if target is None:
+        raise dg.Failure(
+            description=f"{key} was replaced by a newer upload before it could be quarantined ({reason}); "
+            "the newer upload stays in incoming/ for its own run",
+            allow_retries=False,
+        )
     raise dg.Failure(
         description=f"{key} was quarantined: {reason}",
         metadata={"quarantined_to": dg.MetadataValue.text(target), "reason": reason},

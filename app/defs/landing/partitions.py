@@ -6,4 +6,5 @@ object) and gives every file its own history, re-run button and check results.
 
 import dagster as dg
 
-landing_files = dg.DynamicPartitionsDefinition(name="landing_files")
+LANDING_PARTITIONS = "landing_files"
+landing_files = dg.DynamicPartitionsDefinition(name=LANDING_PARTITIONS)

@@ -17,14 +17,23 @@ Hostile input never stops the sensor:
   every other file is still requested.
 Content is validated in the run, not here: sensors must stay fast, and a malformed file
 then fails only its own run.
+
+A file is never stranded in incoming/: a run ends with the file published (processed/) or
+quarantined, unless it failed for an infrastructure reason (S3 or the warehouse down, the
+run container killed). Then the file is still in incoming/ under the version the cursor
+knows, and once that version's latest run has finished, the sensor requests it again after
+a back-off (5 min, doubling per attempt, at most 6 h), as a new run key
+(``<key>@<version>#<attempt>``). Files under incoming/ that were requested recently are not
+looked up, so a tick costs one run-storage query per file whose back-off has passed.
 """
 
 import json
+import time
 
 import dagster as dg
 
 from app.defs.landing.jobs import landing_job
-from app.defs.landing.partitions import landing_files
+from app.defs.landing.partitions import LANDING_PARTITIONS, landing_files
 from app.environment import default_sensor_status
 from app.io_managers.s3_parquet import partition_path
 from app.lib.landing_files import name_problem
@@ -34,6 +43,17 @@ from app.resources.landing_zone import (
     relative_name,
     safe_quarantine_name,
 )
+
+# Run tags: which object and which upload of it a run lands (the sensor finds failed runs by them).
+S3_KEY_TAG = "landing/s3_key"
+VERSION_TAG = "landing/version"
+RETRY_FIRST_SECONDS = 300.0
+RETRY_MAX_SECONDS = 6 * 3600.0
+
+
+def retry_delay(attempt: int) -> float:
+    """Seconds after a failed run of attempt ``attempt`` (0 = the first run) before the next one."""
+    return min(RETRY_FIRST_SECONDS * 2**attempt, RETRY_MAX_SECONDS)
 
 
 def run_config_for(key: str, etag: str) -> dict:
@@ -79,41 +99,88 @@ def _rejection(obj: LandingObject, lake: _LakeNames) -> str | None:
     return None
 
 
+def _request(obj: LandingObject, attempt: int) -> dg.RunRequest:
+    """The run request landing one upload (``attempt`` > 0: again, after a failed run)."""
+    run_key = f"{obj.key}@{version_of(obj)}" + (f"#{attempt}" if attempt else "")
+    return dg.RunRequest(
+        run_key=run_key,
+        partition_key=relative_name(obj.key),
+        run_config=run_config_for(obj.key, obj.etag),
+        tags={S3_KEY_TAG: obj.key, VERSION_TAG: version_of(obj)},
+    )
+
+
+def _entry(value) -> dict:
+    """A cursor entry: ``{"version", "attempt", "at"}`` (older cursors held the version alone)."""
+    if isinstance(value, str):
+        return {"version": value, "attempt": 0, "at": 0.0}
+    return value
+
+
+def _needs_another_run(instance: dg.DagsterInstance, obj: LandingObject, entry: dict, now: float) -> bool:
+    """True when this upload's latest run has finished and its back-off has passed, yet the
+    file is still in incoming/ (the run failed for a reason outside the file)."""
+    delay = retry_delay(entry["attempt"])
+    if now - entry["at"] < delay:
+        return False
+    records = instance.get_run_records(
+        filters=dg.RunsFilter(tags={S3_KEY_TAG: obj.key, VERSION_TAG: version_of(obj)}), limit=1
+    )
+    if not records:
+        return True  # requested long ago, yet no run exists (deleted, or never launched)
+    record = records[0]
+    return record.dagster_run.is_finished and now - (record.end_time or 0.0) >= delay
+
+
 @dg.sensor(
     name="landing_zone_sensor",
     job=landing_job,
     minimum_interval_seconds=30,
     default_status=default_sensor_status(),
-    description="Starts one landing_job run per new or changed CSV under incoming/ in LANDING_BUCKET.",
+    description="Starts one landing_job run per new or changed CSV under incoming/ in LANDING_BUCKET, "
+    "and again for a file whose run failed without publishing or quarantining it.",
 )
 def landing_zone_sensor(context: dg.SensorEvaluationContext, landing_zone: LandingZone) -> dg.SensorResult:
-    """List incoming/ (all pages), request a run for each upload not seen yet; quarantine bad names."""
-    seen: dict[str, str] = json.loads(context.cursor) if context.cursor else {}
+    """List incoming/ (all pages), request a run for each upload not seen yet or whose run failed;
+    quarantine bad names."""
+    now = time.time()  # before listing: a run finishing during the listing is not judged stale
+    seen = {key: _entry(value) for key, value in (json.loads(context.cursor) if context.cursor else {}).items()}
     listed = list(landing_zone.list_incoming())
-    new = [obj for obj in listed if seen.get(obj.key) != version_of(obj)]
+    new = [obj for obj in listed if seen.get(obj.key, {}).get("version") != version_of(obj)]
     # Keys still in incoming/ and already requested stay in the cursor; the rest is pruned.
-    current = {obj.key: version_of(obj) for obj in listed if seen.get(obj.key) == version_of(obj)}
+    current = {obj.key: seen[obj.key] for obj in listed if seen.get(obj.key, {}).get("version") == version_of(obj)}
     run_requests: list[dg.RunRequest] = []
-    lake = _LakeNames(context.instance.get_dynamic_partitions(landing_files.name) if new else [])
+    by_key = {obj.key: obj for obj in listed}
+    for key, entry in list(current.items()):
+        obj = by_key[key]
+        try:
+            if _needs_another_run(context.instance, obj, entry, now):
+                attempt = entry["attempt"] + 1
+                run_requests.append(_request(obj, attempt))
+                current[key] = {"version": version_of(obj), "attempt": attempt, "at": now}
+                context.log.warning(f"{key!r} is still in incoming/ after a failed run: requested again ({attempt})")
+        except Exception as exc:  # noqa: BLE001 - one bad object must not stop the others
+            context.log.error(f"could not check the runs of {key!r} this tick (retried next tick): {exc!r}")
+    lake = _LakeNames(list(context.instance.get_dynamic_partitions(LANDING_PARTITIONS)) if new else [])
     for obj in new:
         try:
             reason = _rejection(obj, lake)
             if reason:
-                target = landing_zone.quarantine(obj.key, reason, safe_quarantine_name(relative_name(obj.key)))
-                context.log.warning(f"quarantined {obj.key!r} to {target!r}: {reason}")
-                continue
-            run_requests.append(
-                dg.RunRequest(
-                    run_key=f"{obj.key}@{version_of(obj)}",
-                    partition_key=relative_name(obj.key),
-                    run_config=run_config_for(obj.key, obj.etag),
-                    tags={"landing/s3_key": obj.key},
+                target = landing_zone.quarantine(
+                    obj.key, reason, safe_quarantine_name(relative_name(obj.key)), etag=obj.etag
                 )
-            )
-            current[obj.key] = version_of(obj)
+                if target is None:
+                    context.log.info(
+                        f"{obj.key!r} was replaced while being quarantined; the new upload is seen next tick"
+                    )
+                else:
+                    context.log.warning(f"quarantined {obj.key!r} to {target!r}: {reason}")
+                continue
+            run_requests.append(_request(obj, 0))
+            current[obj.key] = {"version": version_of(obj), "attempt": 0, "at": now}
         except Exception as exc:  # noqa: BLE001 - one bad object must not stop the others
             context.log.error(f"skipped {obj.key!r} this tick (retried next tick): {exc!r}")
-    new_partitions = sorted({r.partition_key for r in run_requests})
+    new_partitions = sorted({r.partition_key for r in run_requests if r.partition_key})
     context.log.info(f"{len(new)} new upload(s) in incoming/, {len(run_requests)} run(s) requested")
     return dg.SensorResult(
         run_requests=run_requests,

@@ -55,7 +55,8 @@ def housekeeping_run_config(environ: Mapping[str, str]) -> dict | None:
 
 def select_old(containers: Iterable[dict], max_age: dt.timedelta, now: float) -> tuple[list[dict], list[dict]]:
     """Split stopped containers (Docker's list format) into (older than max_age, the rest)."""
-    old, kept = [], []
+    old: list[dict] = []
+    kept: list[dict] = []
     for container in containers:
         if container["State"] not in STOPPED_STATES:
             continue
