@@ -481,6 +481,7 @@ def checkout_state() -> dict[str, object]:
 
 _CHECKOUT_BEFORE = pytest.StashKey[dict]()
 _HYPOTHESIS_HOME = pytest.StashKey[Path]()
+_FIRST_UNIT_SEEN = pytest.StashKey[bool]()
 
 
 def pytest_configure(config):
@@ -491,6 +492,15 @@ def pytest_configure(config):
     config.stash[_HYPOTHESIS_HOME] = home
     if (ROOT / ".git").exists():  # a copy of the template without git has nothing to compare
         config.stash[_CHECKOUT_BEFORE] = checkout_state()
+
+
+def pytest_runtest_setup(item):
+    """Before the first unit test, note the checkout again: in one session the stack tier
+    runs first, and what it leaves (artifacts, a restored dev edit) is not the unit tier's."""
+    first = _FIRST_UNIT_SEEN not in item.config.stash
+    if first and _CHECKOUT_BEFORE in item.config.stash:
+        item.config.stash[_CHECKOUT_BEFORE] = checkout_state()
+    item.config.stash[_FIRST_UNIT_SEEN] = True
 
 
 def pytest_unconfigure(config):
