@@ -9,6 +9,7 @@ built with docker-py from dagster.yaml, must pass unchanged in meaning.
 
 import json
 import re
+import time
 
 import pytest
 import yaml
@@ -147,6 +148,21 @@ def test_fold_matches_go_spellings():
     assert fold("\u017fecurityopt") == fold("SecurityOpt")
     assert fold("\u212aernel") == fold("kernel")
     assert fold("Binds") != fold("Bind")
+
+
+def test_fold_fast_path_agrees_with_the_unicode_path():
+    """ASCII keys take a shortcut; each ASCII character folds as it does inside a non-ASCII key."""
+    for code in range(32, 127):
+        char = chr(code)
+        assert fold(char) == fold("\u00e9" + char)[1:], char
+
+
+def test_keys_longer_than_any_field_are_refused_cheaply():
+    """A quarter-megabyte key is refused before it is folded (it would hold the event loop)."""
+    body = '{"' + "k" * 200_000 + '": 0, ' + json.dumps(BASE)[1:]
+    started = time.perf_counter()
+    assert forwarded(create(body)) is None
+    assert time.perf_counter() - started < 1.0
 
 
 def compose_proxy_settings(service: str, role: str) -> Settings:

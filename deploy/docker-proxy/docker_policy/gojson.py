@@ -9,11 +9,14 @@ surrogates, NaN/Infinity, trailing data, deep nesting) and maps the remaining ke
 canonical field names, so the caller can re-serialise exactly what it checked.
 """
 
+import functools
 import json
 from collections.abc import Callable, Mapping
 from typing import Any
 
 MAX_DEPTH = 16
+# Longer than any field name of the Docker API: a longer key is refused before it is folded.
+MAX_KEY = 64
 
 
 class Refused(Exception):  # noqa: N818 - a verdict, not an error of the proxy
@@ -76,11 +79,16 @@ def decode(body: bytes) -> Any:
     return value
 
 
+@functools.lru_cache(maxsize=4096)
 def fold(name: str) -> str:
     """A key folded so that every spelling Go's decoder (of any Go release) would match to one
     field folds alike: ASCII case, plus each character's simple case-fold partners. Broader
     than Go where Go versions differ, which only costs a refusal, never a bypass: the caller
     re-emits canonical names."""
+    if name.isascii():
+        # Each ASCII letter's fold partners (k: K and the Kelvin sign; s: S and the long s)
+        # fold to its upper case, the smallest of them.
+        return name.upper()
     out = []
     for char in name:
         orbit = {char}
@@ -121,6 +129,8 @@ def fields(obj: Any, schema: Mapping[str, Check], where: str) -> dict[str, Any]:
     seen: dict[str, str] = {}
     out: dict[str, Any] = {}
     for key, value in obj:
+        if len(key) > MAX_KEY:
+            raise Refused(f"{where}: a key longer than {MAX_KEY} characters")
         name = by_fold.get(fold(key))
         if name is None:
             if not is_zero(value):

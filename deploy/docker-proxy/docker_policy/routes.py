@@ -29,7 +29,18 @@ _WORD = r"[A-Za-z0-9][A-Za-z0-9_.-]{0,127}"
 _RAW_QUERY = re.compile(r"(?:[A-Za-z0-9._~+=&-]|%[0-9A-Fa-f]{2})*")
 _FALSE = {"", "0", "no", "false", "none"}
 _TRUE = {"1", "yes", "true"}
-STOPPED = ("created", "exited", "dead")
+STOPPED = ("exited", "dead")
+# A container still `created` may be one the launcher is about to start: removable only once
+# it has been left unstarted this long (a launch that failed between create and start).
+CREATED_GRACE_SECONDS = 900
+
+
+def takes_body(method: str, path: str, role: str) -> bool:
+    """Whether a call may carry a body (decided from the head, before the body is read):
+    only the launcher's container create and network connect do."""
+    if role != "launcher" or method != "POST":
+        return False
+    return path.endswith(("/containers/create", "/connect"))
 
 
 @dataclass
@@ -134,7 +145,8 @@ def _filters(settings: Settings):
 
 
 def _list_query(settings: Settings) -> dict:
-    return {"all": _bool, "limit": _int(-1, 10000), "size": _bool, "trunc_cmd": _bool, "filters": _filters(settings)}
+    # No `size`: it makes the engine walk every container's files on disk.
+    return {"all": _bool, "limit": _int(-1, 10000), "size": _false, "trunc_cmd": _bool, "filters": _filters(settings)}
 
 
 def _no_body(request: Request) -> None:
@@ -188,7 +200,7 @@ def plan(request: Request, settings: Settings) -> Plan:
         target, action = one.group(1), one.group(2) or ""
         path = prefix + "/containers/{container}" + action
         if launcher and method == "GET" and action == "/json":
-            return Plan("inspect", "GET", path, q({"size": _bool}), container=target)
+            return Plan("inspect", "GET", path, q({"size": _false}), container=target)
         if launcher and method == "GET" and action == "/logs":
             allowed = dict.fromkeys(("stdout", "stderr", "timestamps", "follow"), _bool)
             allowed |= {"tail": _int(0, 10**9, "all"), "since": _int(0, 2**40), "until": _int(0, 2**40)}

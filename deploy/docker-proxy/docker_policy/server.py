@@ -8,6 +8,7 @@ decision is logged as one JSON line, so a refused call the launcher needs is eas
 
 import asyncio
 import contextlib
+import datetime
 import json
 import signal
 import sys
@@ -16,11 +17,16 @@ from concurrent.futures import ThreadPoolExecutor
 
 from .gojson import NotFound, Refused
 from .http1 import MAX_HEAD, BadRequest, Request, parse_head
-from .routes import STOPPED, Plan, plan
+from .routes import CREATED_GRACE_SECONDS, STOPPED, Plan, plan, takes_body
 from .settings import STACK_LABEL, Settings
 
+# A request head must arrive within HEAD_TIMEOUT and its body within READ_TIMEOUT: a slow
+# client cannot hold a connection slot for long. Each peer address holds at most PER_PEER
+# slots, so one hostile client (a run container, for the housekeeping proxy) cannot take all.
+HEAD_TIMEOUT = 5
 READ_TIMEOUT = 30
 CONNECT_TIMEOUT = 10
+PER_PEER = 8
 
 
 def log(**fields) -> None:
@@ -42,12 +48,26 @@ def answer(status: int, message: str) -> bytes:
     return head.encode() + body
 
 
+def _abandoned(info: dict) -> bool:
+    """A container left `created` (never started) for longer than the grace period."""
+    if (info.get("State") or {}).get("Status") != "created":
+        return False
+    created = str(info.get("Created", ""))
+    try:
+        # The engine writes nanoseconds ("...T10:01:02.123456789Z"); seconds are enough here.
+        when = datetime.datetime.fromisoformat(created[:19] + "+00:00")
+    except ValueError:
+        return False
+    return (datetime.datetime.now(datetime.UTC) - when).total_seconds() > CREATED_GRACE_SECONDS
+
+
 class Proxy:
     """One policy proxy listening on `settings.port`."""
 
     def __init__(self, settings: Settings):
         self.settings = settings
         self.slots = asyncio.Semaphore(settings.max_connections)
+        self.per_peer: dict[str, int] = {}
 
     async def engine_get(self, path: str) -> tuple[int, dict | None]:
         """GET on the engine's socket (HTTP/1.0: a close-delimited, never chunked answer)."""
@@ -78,7 +98,7 @@ class Proxy:
                 # and the launcher takes a 404 for a run whose container is gone (run monitoring).
                 raise NotFound(f"no such container: {call.container} (or not created by this stack's launcher)")
             state = (info.get("State") or {}).get("Status")
-            if call.must_be_stopped and state not in STOPPED:
+            if call.must_be_stopped and state not in STOPPED and not _abandoned(info):
                 raise Refused(f"container {call.container!r} is {state}, not stopped")
             container_id = info["Id"]
         return container_id, network_id
@@ -87,13 +107,17 @@ class Proxy:
         """One whole request from the client, within the size and time bounds. Bytes that
         arrive with it beyond its body (a pipelined or smuggled second request) refuse it."""
         data = b""
-        deadline = asyncio.get_running_loop().time() + READ_TIMEOUT
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + HEAD_TIMEOUT
         while b"\r\n\r\n" not in data:
             if len(data) > MAX_HEAD:
                 raise BadRequest(f"request head over {MAX_HEAD} bytes", 431)
             data += await self._read_some(reader, deadline)
         end = data.index(b"\r\n\r\n") + 4
         request, length = parse_head(data[:end])
+        if length and not takes_body(request.method, request.path, self.settings.role):
+            raise BadRequest(f"{request.method} {request.path[:100]} takes no body")
+        deadline = loop.time() + READ_TIMEOUT
         body = data[end:]
         while len(body) < length:
             body += await self._read_some(reader, deadline)
@@ -114,21 +138,33 @@ class Proxy:
     async def handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         """Serve one client connection: one request, then close."""
         entry: dict = {"role": self.settings.role}
+        peer = str((writer.get_extra_info("peername") or ("?",))[0])
         try:
-            if self.slots.locked():
+            if self.slots.locked() or self.per_peer.get(peer, 0) >= PER_PEER:
                 writer.write(answer(503, "too many connections"))
-                entry.update(decision="refused", reason="too many connections")
+                entry.update(decision="refused", peer=peer, reason="too many connections")
                 return
-            async with self.slots:
-                await self.serve(reader, writer, entry)
+            self.per_peer[peer] = self.per_peer.get(peer, 0) + 1
+            try:
+                async with self.slots:
+                    await self.serve(reader, writer, entry)
+            finally:
+                self.per_peer[peer] -= 1
+                if not self.per_peer[peer]:
+                    del self.per_peer[peer]
         except (TimeoutError, asyncio.IncompleteReadError, ConnectionError) as exc:
             entry.setdefault("decision", "dropped")
             entry["error"] = type(exc).__name__
         finally:
             if "decision" in entry:
                 log(**entry)
-            with contextlib.suppress(ConnectionError):
-                await writer.drain()
+            with contextlib.suppress(ConnectionError, TimeoutError):
+                await asyncio.wait_for(writer.drain(), READ_TIMEOUT)
+                # Half-close, then take in what the client still sends for a moment: closing
+                # with unread bytes would reset the connection before it reads the answer.
+                if writer.can_write_eof():
+                    writer.write_eof()
+                await asyncio.wait_for(reader.read(MAX_HEAD), 0.2)
             writer.close()
 
     async def serve(self, reader, writer, entry: dict) -> None:
@@ -167,18 +203,22 @@ class Proxy:
             engine_writer.close()
 
     async def stream_back(self, client_reader, engine_reader, writer, entry: dict) -> None:
-        """Copy the engine's answer to the client until either side closes."""
-        client_gone = asyncio.ensure_future(client_reader.read(1))
+        """Copy the engine's answer to the client until the engine closes or the client drops
+        the connection (a reset; a half-close after its request still gets the whole answer)."""
+        watch: asyncio.Future | None = asyncio.ensure_future(client_reader.read(1))
         first = True
         try:
             while True:
                 chunk_task = asyncio.ensure_future(engine_reader.read(65536))
-                done, _ = await asyncio.wait({chunk_task, client_gone}, return_when=asyncio.FIRST_COMPLETED)
-                if chunk_task not in done:
-                    chunk_task.cancel()
-                    entry["error"] = "client closed"
-                    return
-                chunk = chunk_task.result()
+                while watch is not None and not chunk_task.done():
+                    done, _ = await asyncio.wait({chunk_task, watch}, return_when=asyncio.FIRST_COMPLETED)
+                    if watch in done:
+                        if watch.exception() is not None:
+                            chunk_task.cancel()
+                            entry["error"] = "client closed"
+                            return
+                        watch = None  # EOF or stray bytes: nothing more to watch for
+                chunk = await chunk_task
                 if not chunk:
                     return
                 if first:
@@ -187,7 +227,8 @@ class Proxy:
                 writer.write(chunk)
                 await writer.drain()
         finally:
-            client_gone.cancel()
+            if watch is not None:
+                watch.cancel()
 
 
 async def serve_forever(settings: Settings) -> None:
