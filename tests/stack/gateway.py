@@ -6,9 +6,15 @@ Shared by the gateway's wire tests and the browser tests, so both sign in the sa
 
 from __future__ import annotations
 
+import contextlib
+import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 import requests
+
+ROOT = Path(__file__).resolve().parents[2]
 
 REQUEST_TIMEOUT = 60
 # The local-only users of .env.example (their passwords are printed there, next to the hashes).
@@ -56,3 +62,25 @@ class Gateway:
     def automation_paused(self) -> bool:
         """The instance's automation switch, read through the editors' site."""
         return self.data(self.editor_url, AUTOMATION_PAUSED, auth=EDITOR)["instance"]["autoMaterializePaused"]
+
+
+@contextlib.contextmanager
+def extra_gateway(stack, env: dict[str, str], ports: tuple[int, ...] = (8080, 8081)) -> Iterator[dict]:
+    """A second, real gateway from the stack's image and Caddyfile, configured by `env`, on the
+    stack's network and hardened like the service. Yields its container name and the host
+    address ("127.0.0.1:PORT") of each container port; removed afterwards."""
+    name = f"gateway-test-caddy-{uuid.uuid4().hex[:8]}"
+    settings = [arg for key, value in env.items() for arg in ("-e", f"{key}={value}")]
+    published = [arg for port in ports for arg in ("-p", f"127.0.0.1::{port}")]
+    try:
+        stack.docker(
+            "run", "-d", "--name", name, "--network", stack.env["DAGSTER_NETWORK"],
+            "--cap-drop", "ALL", "--cap-add", "NET_BIND_SERVICE", "--security-opt", "no-new-privileges:true",
+            "--read-only", "--tmpfs", "/config", "--tmpfs", "/data", *settings, *published,
+            "-v", f"{ROOT / 'deploy/gateway/Caddyfile'}:/etc/caddy/Caddyfile:ro",
+            stack.env.get("CADDY_IMAGE", "caddy:2.11.7"),
+        )  # fmt: skip
+        addresses = {port: stack.docker("port", name, f"{port}/tcp").stdout.split()[0] for port in ports}
+        yield {"name": name, **addresses}
+    finally:
+        stack.docker("rm", "-f", name, check=False)

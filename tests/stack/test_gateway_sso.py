@@ -13,11 +13,10 @@ from pathlib import Path
 import pytest
 import requests
 from conftest import poll_until
-from gateway import REQUEST_TIMEOUT, SET_AUTOMATION_PAUSED
+from gateway import REQUEST_TIMEOUT, SET_AUTOMATION_PAUSED, extra_gateway
 
 pytestmark = pytest.mark.stack
 
-ROOT = Path(__file__).resolve().parents[2]
 SSO_DIR = Path(__file__).resolve().parent / "sso"
 EDITOR_SESSION = {"sso": "alice"}
 VIEWER_SESSION = {"sso": "bob"}
@@ -25,42 +24,35 @@ VIEWER_SESSION = {"sso": "bob"}
 
 @pytest.fixture(scope="module")
 def sso_gateway(stack):
-    """(editors' URL, viewers' URL) of a gateway with GATEWAY_AUTH=sso, on the stack's network,
-    published on random loopback ports; it and its SSO stand-in are removed afterwards."""
-    suffix = uuid.uuid4().hex[:8]
-    network = stack.env["DAGSTER_NETWORK"]
-    sso_name, gateway_name = f"gateway-test-sso-{suffix}", f"gateway-test-caddy-{suffix}"
-    python_image = stack.env.get("PYTHON_BASE_IMAGE", "python:3.13.9-slim-trixie")
-    caddy_image = stack.env.get("CADDY_IMAGE", "caddy:2.11.7")
-    hardening = ["--cap-drop", "ALL", "--security-opt", "no-new-privileges:true", "--read-only"]
+    """(editors' URL, viewers' URL) of a gateway with GATEWAY_AUTH=sso in front of the stack's
+    webservers, asking the SSO stand-in; both are removed afterwards."""
+    sso_name = f"gateway-test-sso-{uuid.uuid4().hex[:8]}"
+    stack.docker(
+        "run", "-d", "--name", sso_name, "--network", stack.env["DAGSTER_NETWORK"],
+        "--cap-drop", "ALL", "--security-opt", "no-new-privileges:true", "--read-only", "--user", "65534",
+        "-v", f"{SSO_DIR}:/opt/sso:ro", stack.env.get("PYTHON_BASE_IMAGE", "python:3.13.9-slim-trixie"),
+        "python3", "/opt/sso/sso_standin.py",
+    )  # fmt: skip
+    env = {
+        "GATEWAY_AUTH": "sso",
+        "GATEWAY_SSO_UPSTREAM": f"{sso_name}:9091",
+        "GATEWAY_SSO_EDITOR_URI": "/auth?role=editor",
+        "GATEWAY_SSO_VIEWER_URI": "/auth?role=viewer",
+    }
     try:
-        stack.docker(
-            "run", "-d", "--name", sso_name, "--network", network, *hardening, "--user", "65534",
-            "-v", f"{SSO_DIR}:/opt/sso:ro", python_image, "python3", "/opt/sso/sso_standin.py",
-        )  # fmt: skip
-        stack.docker(
-            "run", "-d", "--name", gateway_name, "--network", network, *hardening,
-            "--cap-add", "NET_BIND_SERVICE", "--tmpfs", "/config", "--tmpfs", "/data",
-            "-e", "GATEWAY_AUTH=sso", "-e", f"GATEWAY_SSO_UPSTREAM={sso_name}:9091",
-            "-e", "GATEWAY_SSO_EDITOR_URI=/auth?role=editor", "-e", "GATEWAY_SSO_VIEWER_URI=/auth?role=viewer",
-            "-v", f"{ROOT / 'deploy/gateway/Caddyfile'}:/etc/caddy/Caddyfile:ro",
-            "-p", "127.0.0.1::8080", "-p", "127.0.0.1::8081", caddy_image,
-        )  # fmt: skip
-        urls = tuple(
-            "http://" + stack.docker("port", gateway_name, f"{port}/tcp").stdout.split()[0] for port in (8080, 8081)
-        )
+        with extra_gateway(stack, env) as gateway:
+            urls = (f"http://{gateway[8080]}", f"http://{gateway[8081]}")
 
-        def answers():
-            try:
-                return requests.get(urls[0] + "/", allow_redirects=False, timeout=5).status_code == 302
-            except requests.ConnectionError:
-                return False
+            def answers():
+                try:
+                    return requests.get(urls[0] + "/", allow_redirects=False, timeout=5).status_code == 302
+                except requests.ConnectionError:
+                    return False
 
-        poll_until(answers, 60, "the SSO gateway to answer", interval=1)
-        yield urls
+            poll_until(answers, 60, "the SSO gateway to answer", interval=1)
+            yield urls
     finally:
-        for name in (gateway_name, sso_name):
-            stack.docker("rm", "-f", name, check=False)
+        stack.docker("rm", "-f", sso_name, check=False)
 
 
 def get(url: str, cookies: dict[str, str] | None = None, **kwargs) -> requests.Response:
