@@ -7,6 +7,7 @@ Shared by the gateway's wire tests and the browser tests, so both sign in the sa
 from __future__ import annotations
 
 import contextlib
+import json
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -21,6 +22,8 @@ REQUEST_TIMEOUT = 60
 EDITOR = ("editor", "local-only-editor-password")
 VIEWER = ("viewer", "local-only-viewer-password")
 
+# A job whose launch the tests send (and check for) through the gateway.
+LAUNCH_JOB = "ingest_orders_job"
 AUTOMATION_PAUSED = "{ instance { autoMaterializePaused } }"
 SET_AUTOMATION_PAUSED = "mutation { setAutoMaterializePaused(paused: %s) }"
 
@@ -62,6 +65,50 @@ class Gateway:
     def automation_paused(self) -> bool:
         """The instance's automation switch, read through the editors' site."""
         return self.data(self.editor_url, AUTOMATION_PAUSED, auth=EDITOR)["instance"]["autoMaterializePaused"]
+
+
+def launch_mutation(gateway: Gateway, tag: str) -> str:
+    """A launchPipelineExecution of LAUNCH_JOB carrying the tag gateway-test=`tag`."""
+    repos = gateway.data(
+        gateway.editor_url,
+        "{ repositoriesOrError { ... on RepositoryConnection { nodes { name location { name } } } } }",
+        auth=EDITOR,
+    )["repositoriesOrError"]["nodes"]
+    repo = repos[0]
+    selector = {
+        "repositoryLocationName": repo["location"]["name"],
+        "repositoryName": repo["name"],
+        "jobName": LAUNCH_JOB,
+    }
+    params = {
+        "selector": selector,
+        "runConfigData": "{}",
+        "executionMetadata": {"tags": [{"key": "gateway-test", "value": tag}]},
+    }
+    # Inline (no variables): a GET or a form body can carry only the query text.
+    return (
+        f"mutation {{ launchPipelineExecution(executionParams: {graphql_literal(params)}) {{ __typename "
+        "... on LaunchRunSuccess { run { runId } } ... on UnauthorizedError { message } "
+        "... on PythonError { message } } }"
+    )
+
+
+def graphql_literal(value) -> str:
+    """`value` as a GraphQL input literal (JSON with bare keys)."""
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{k}: {graphql_literal(v)}" for k, v in value.items()) + "}"
+    if isinstance(value, list):
+        return "[" + ", ".join(graphql_literal(v) for v in value) + "]"
+    return json.dumps(value)
+
+
+def runs_tagged(gateway: Gateway, tag: str) -> list[str]:
+    """Ids of the runs tagged gateway-test=`tag`."""
+    query = (
+        '{ runsOrError(filter: {tags: [{key: "gateway-test", value: "%s"}]}) { ... on Runs { results { runId } } } }'
+    )
+    data = gateway.data(gateway.editor_url, query % tag, auth=EDITOR)
+    return [r["runId"] for r in data["runsOrError"]["results"]]
 
 
 @contextlib.contextmanager

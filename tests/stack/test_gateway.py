@@ -13,11 +13,10 @@ import uuid
 
 import pytest
 import requests
-from gateway import EDITOR, REQUEST_TIMEOUT, SET_AUTOMATION_PAUSED, VIEWER, Gateway
+from gateway import EDITOR, REQUEST_TIMEOUT, SET_AUTOMATION_PAUSED, VIEWER, Gateway, launch_mutation, runs_tagged
 
 pytestmark = pytest.mark.stack
 
-LAUNCH_JOB = "ingest_orders_job"
 FOREIGN_ORIGIN = "https://evil.example"
 
 
@@ -40,50 +39,6 @@ def automation(gateway):
 def flip(paused: bool) -> str:
     """The mutation that would switch automation to the other state."""
     return SET_AUTOMATION_PAUSED % json.dumps(not paused)
-
-
-def launch_mutation(gateway: Gateway, tag: str) -> str:
-    """A launchPipelineExecution of LAUNCH_JOB carrying the tag gateway-test=`tag`."""
-    repos = gateway.data(
-        gateway.editor_url,
-        "{ repositoriesOrError { ... on RepositoryConnection { nodes { name location { name } } } } }",
-        auth=EDITOR,
-    )["repositoriesOrError"]["nodes"]
-    repo = repos[0]
-    selector = {
-        "repositoryLocationName": repo["location"]["name"],
-        "repositoryName": repo["name"],
-        "jobName": LAUNCH_JOB,
-    }
-    params = {
-        "selector": selector,
-        "runConfigData": "{}",
-        "executionMetadata": {"tags": [{"key": "gateway-test", "value": tag}]},
-    }
-    # Inline (no variables): a GET or a form body can carry only the query text.
-    return (
-        f"mutation {{ launchPipelineExecution(executionParams: {graphql_literal(params)}) {{ __typename "
-        "... on LaunchRunSuccess { run { runId } } ... on UnauthorizedError { message } "
-        "... on PythonError { message } } }"
-    )
-
-
-def graphql_literal(value) -> str:
-    """`value` as a GraphQL input literal (JSON with bare keys)."""
-    if isinstance(value, dict):
-        return "{" + ", ".join(f"{k}: {graphql_literal(v)}" for k, v in value.items()) + "}"
-    if isinstance(value, list):
-        return "[" + ", ".join(graphql_literal(v) for v in value) + "]"
-    return json.dumps(value)
-
-
-def runs_tagged(gateway: Gateway, tag: str) -> list[str]:
-    """Ids of the runs tagged gateway-test=`tag`."""
-    query = (
-        '{ runsOrError(filter: {tags: [{key: "gateway-test", value: "%s"}]}) { ... on Runs { results { runId } } } }'
-    )
-    data = gateway.data(gateway.editor_url, query % tag, auth=EDITOR)
-    return [r["runId"] for r in data["runsOrError"]["results"]]
 
 
 # ---- login ---------------------------------------------------------------------------------
