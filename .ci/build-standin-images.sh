@@ -7,6 +7,7 @@
 #   python:3.13.9-slim-trixie (Dockerfile base)   ->   ${STANDIN_PREFIX}/python:3.13-trixie
 #   postgres:17.6-trixie                          ->   ${STANDIN_PREFIX}/postgres:17-trixie-<hash>
 #   quay.io/minio/minio:RELEASE.2025-09-07...     ->   ${STANDIN_PREFIX}/seaweedfs-s3:4.48
+#   caddy:2.11.7                                  ->   ${STANDIN_PREFIX}/caddy:2.11.7-trixie-<hash>
 #
 # The Debian root filesystem comes from `mmdebstrap` against a Debian mirror (DEBIAN_MIRROR),
 # imported with `docker import`; nothing is pulled from any registry.
@@ -32,6 +33,7 @@ debian_image="$prefix/debian:$suite"
 python_image="$prefix/python:3.13-$suite"
 postgres_image="$prefix/postgres:17-$suite-$(context_hash postgres)"
 s3_image="$prefix/seaweedfs-s3:4.48"
+caddy_image="$prefix/caddy:2.11.7-$suite-$(context_hash caddy)"
 
 "$here/install-docker-plugins.sh"
 
@@ -61,11 +63,13 @@ fi
 have_image "$python_image" || build "$python_image" "$here/standins/python" "DEBIAN_BASE_IMAGE=$debian_image"
 have_image "$postgres_image" || build "$postgres_image" "$here/standins/postgres" "DEBIAN_BASE_IMAGE=$debian_image"
 have_image "$s3_image" || build "$s3_image" "$here/standins/s3" "PYTHON_BASE_IMAGE=$python_image"
+have_image "$caddy_image" || build "$caddy_image" "$here/standins/caddy" "PYTHON_BASE_IMAGE=$python_image" "DEBIAN_BASE_IMAGE=$debian_image"
 
 cat >"$here/standins.env" <<EOF
 # Written by .ci/build-standin-images.sh: point the stack at locally built stand-ins.
 PYTHON_BASE_IMAGE=$python_image
 POSTGRES_IMAGE=$postgres_image
 MINIO_IMAGE=$s3_image
+CADDY_IMAGE=$caddy_image
 EOF
 echo "==> stand-in images ready in $((SECONDS - start)) s; settings written to .ci/standins.env"

@@ -14,9 +14,13 @@ requires:
   talks to Postgres (DAGSTER_POSTGRES_HOST set; a Dagster+ code location has none);
 - an https S3 endpoint (or none: AWS's default);
 - either both AWS keys or neither (key-less: instance role or IRSA/web identity);
-- no template default ("local-only") anywhere, and secrets of at least MIN_SECRET_LENGTH.
+- no template default ("local-only") anywhere, and secrets of at least MIN_SECRET_LENGTH;
+- in the webservers (the containers that know the gateway's settings): the webserver itself
+  published on loopback only, and a gateway with a login: GATEWAY_AUTH=basic with an editor
+  whose bcrypt hash is not the template's, or GATEWAY_AUTH=sso with an SSO proxy.
 """
 
+import base64
 import os
 import sys
 from collections.abc import Mapping
@@ -30,6 +34,16 @@ IMAGE_VARS = ("DAGSTER_IMAGE", "DAGSTER_CURRENT_IMAGE")
 # Secrets checked for length when set; the Postgres password is also required (see below).
 SECRET_VARS = ("DAGSTER_POSTGRES_PASSWORD", "AWS_SECRET_ACCESS_KEY", "SNOWFLAKE_PRIVATE_KEY_PASSWORD")
 EXIT_UNSAFE = 64
+LOOPBACK_ADDRESSES = ("127.0.0.1", "::1", "localhost")
+GATEWAY_AUTHS = ("basic", "sso")
+# The bcrypt hashes (base64) of .env.example's local-only gateway users: their passwords are
+# published in that file.
+TEMPLATE_GATEWAY_HASHES = frozenset(
+    {
+        "JDJhJDE0JHZ1TWpWMk02WEV4RC81VXpGT2ljOWVLTHl0WEs1UWE5aGtHSXNsRzBHVVJhU1hjQ3VQUGJD",
+        "JDJhJDE0JGdodHJXWGlDZ0ZMaC83dlhpQU1VQmVkbk1DdGVCbHEvelB5RFhTbGRvZ21hM01yLlVPS2RX",
+    }
+)
 
 
 def image_problem(name: str, ref: str) -> str | None:
@@ -48,6 +62,43 @@ def image_problem(name: str, ref: str) -> str | None:
     if tag in ("", *MUTABLE_TAGS):
         return f"{name}={ref} is a mutable tag ({tag or 'none, i.e. latest'}); prod needs a digest or a release tag"
     return None
+
+
+def is_bcrypt(value: str) -> bool:
+    """True for a bcrypt hash as Caddy's basic_auth takes it: raw ($2a$...) or base64-encoded."""
+    if value.startswith("$2"):
+        return True
+    try:
+        return base64.b64decode(value, validate=True).startswith(b"$2")
+    except ValueError:
+        return False
+
+
+def gateway_problems(env: Mapping[str, str]) -> list[str]:
+    """What keeps the UI from being safe to serve through the gateway in prod (webservers only)."""
+    found = []
+    bind = env.get("DAGSTER_WEBSERVER_BIND", "127.0.0.1")
+    if bind not in LOOPBACK_ADDRESSES:
+        found.append(
+            f"DAGSTER_WEBSERVER_BIND={bind} publishes the login-less webserver beyond loopback; "
+            "keep it on 127.0.0.1 and let people in through the gateway"
+        )
+    auth = env.get("GATEWAY_AUTH", "")
+    if auth not in GATEWAY_AUTHS:
+        found.append(f"GATEWAY_AUTH={auth!r} must be one of {', '.join(GATEWAY_AUTHS)}: the gateway needs a login")
+    elif auth == "sso" and not env.get("GATEWAY_SSO_UPSTREAM"):
+        found.append("GATEWAY_AUTH=sso but GATEWAY_SSO_UPSTREAM is empty: the gateway has no SSO proxy to ask")
+    elif auth == "basic":
+        if not env.get("GATEWAY_EDITOR_USER") or not env.get("GATEWAY_EDITOR_PASSWORD_HASH"):
+            found.append("GATEWAY_AUTH=basic but GATEWAY_EDITOR_USER or GATEWAY_EDITOR_PASSWORD_HASH is empty")
+        for role in ("EDITOR", "VIEWER"):
+            name = f"GATEWAY_{role}_PASSWORD_HASH"
+            value = env.get(name, "")
+            if value in TEMPLATE_GATEWAY_HASHES:
+                found.append(f"{name} is the template's (its password is published); set your own")
+            elif value and not is_bcrypt(value):
+                found.append(f"{name} is not a bcrypt hash; make one with scripts/gateway-password")
+    return found
 
 
 def problems(env: Mapping[str, str]) -> list[str]:
@@ -83,6 +134,9 @@ def problems(env: Mapping[str, str]) -> list[str]:
             f"{missing} is missing while the other half of the AWS key pair is set; "
             "set both, or neither for an instance role / IRSA"
         )
+
+    if "GATEWAY_AUTH" in env:
+        found += gateway_problems(env)
 
     for name in sorted(env):
         if TEMPLATE_MARKER in env[name]:

@@ -74,13 +74,6 @@ def launch_chromium(playwright: Playwright, executable: str) -> Browser:
     return playwright.chromium.launch(executable_path=executable, args=args)
 
 
-def webserver_url(env: dict[str, str]) -> str:
-    """The UI's address on this host, from the compose env (DAGSTER_WEBSERVER_BIND/_PORT)."""
-    bind = env.get("DAGSTER_WEBSERVER_BIND", "127.0.0.1")
-    host = "127.0.0.1" if bind in ("", "0.0.0.0") else bind
-    return f"http://{host}:{env.get('DAGSTER_WEBSERVER_PORT', '3000')}"
-
-
 def _fetch_outside_chromium(route: Route) -> None:
     """Serve a browser request with Playwright's HTTP client instead of Chromium's network stack."""
     try:
@@ -99,9 +92,11 @@ class DagsterUI:
     Dagster community" dialog whenever it appears.
     """
 
-    def __init__(self, browser: Browser, base_url: str):
+    def __init__(self, browser: Browser, base_url: str, credentials: tuple[str, str] | None = None):
+        """A tab on `base_url`; `credentials` (user, password) answer the gateway's login."""
+        login = {"username": credentials[0], "password": credentials[1]} if credentials else None
         # Fixed locale and time zone: the same dates and times in every picture.
-        self.context = browser.new_context(viewport=VIEWPORT, locale="en-US", timezone_id="UTC")
+        self.context = browser.new_context(viewport=VIEWPORT, locale="en-US", timezone_id="UTC", http_credentials=login)
         self.context.set_default_timeout(ACTION_TIMEOUT * 1000)
         self.page: Page = self.context.new_page()
         self.base_url = base_url.rstrip("/")

@@ -12,13 +12,14 @@ APP_UID = "10001"
 # The only capabilities a service may add back (docker-compose.yml says why for each).
 ALLOWED_CAPS = {
     "postgres": {"CHOWN", "DAC_OVERRIDE", "FOWNER", "SETUID", "SETGID"},
+    "gateway": {"NET_BIND_SERVICE"},
 }
-DAGSTER_SERVICES = ("create-buckets", "user-code", "webserver", "daemon")
+DAGSTER_SERVICES = ("create-buckets", "user-code", "webserver", "webserver-readonly", "daemon")
 # The Docker API proxies: root in the container only to open the socket, with no capability.
 PROXIES = ("docker-proxy", "docker-proxy-housekeeping")
-SERVICES = ("postgres", "minio", *PROXIES, *DAGSTER_SERVICES)
+SERVICES = ("postgres", "minio", "gateway", *PROXIES, *DAGSTER_SERVICES)
 # Long-running Dagster services whose main process is checked from the inside.
-RUNNING_DAGSTER_SERVICES = ("user-code", "webserver", "daemon")
+RUNNING_DAGSTER_SERVICES = ("user-code", "webserver", "webserver-readonly", "daemon")
 
 
 @pytest.fixture(scope="module")
@@ -58,7 +59,7 @@ def test_service_runs_with_least_privilege(service_inspect, service):
     assert_least_privilege(service, service_inspect[service], ALLOWED_CAPS.get(service, set()))
 
 
-@pytest.mark.parametrize("service", [*DAGSTER_SERVICES, *PROXIES])
+@pytest.mark.parametrize("service", [*DAGSTER_SERVICES, *PROXIES, "gateway"])
 def test_service_has_a_read_only_root(service_inspect, service):
     """Code and config cannot be rewritten at run time; only tmpfs mounts are writable."""
     host = service_inspect[service]["HostConfig"]

@@ -21,8 +21,8 @@ from browser import (
     DagsterUI,
     find_chromium,
     launch_chromium,
-    webserver_url,
 )
+from gateway import EDITOR, Gateway
 from playwright.sync_api import expect, sync_playwright
 
 from platform_client import TERMINAL
@@ -66,9 +66,9 @@ def chromium(chromium_executable):
 
 @pytest.fixture
 def ui(chromium, stack, request) -> DagsterUI:
-    """A fresh browser tab on the stack's UI; afterwards its screenshot (and, if the test
+    """A fresh browser tab on the stack's UI, signed in as an editor through the gateway; afterwards its screenshot (and, if the test
     failed, its HTML and console log) is saved under ARTIFACTS_DIR."""
-    tab = DagsterUI(chromium, webserver_url(stack.env))
+    tab = DagsterUI(chromium, Gateway.from_env(stack.env).editor_url, credentials=EDITOR)
     yield tab
     # conftest's report hook lists failing stack tests by node id.
     failed = request.node.nodeid in getattr(request.session, "stack_failures", [])

@@ -1,0 +1,105 @@
+"""scripts/preflight.py, gateway rules: in prod a webserver refuses to start when the gateway
+in front of it has no login (no users, the template's published users, no SSO proxy) or when
+the login-less webserver itself is published beyond loopback."""
+
+import base64
+import importlib.util
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+_spec = importlib.util.spec_from_file_location("preflight", ROOT / "scripts" / "preflight.py")
+preflight = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(preflight)
+
+# A bcrypt hash of a password nobody published, base64-encoded as the gateway takes it.
+OWN_HASH = base64.b64encode(b"$2a$14$Zq0vYb2uJ7m1c7jJd6b0UeQ1m9oKk1Qf3uUuQbYbqGx0b2o8mY3iS").decode()
+
+# A safe prod webserver: the other preflight rules all pass, and the gateway has an editor.
+SAFE_PROD_WEBSERVER = {
+    "PLATFORM_ENV": "prod",
+    "DAGSTER_CURRENT_IMAGE": "registry.example.com/platform/dagster:2026.12.03-1a2b3c",
+    "DAGSTER_WEBSERVER_BIND": "127.0.0.1",
+    "GATEWAY_AUTH": "basic",
+    "GATEWAY_EDITOR_USER": "alice",
+    "GATEWAY_EDITOR_PASSWORD_HASH": OWN_HASH,
+    "GATEWAY_VIEWER_USER": "",
+    "GATEWAY_VIEWER_PASSWORD_HASH": "",
+    "GATEWAY_SSO_UPSTREAM": "",
+}
+
+
+def template_value(name: str) -> str:
+    """The value .env.example gives `name`."""
+    for line in (ROOT / ".env.example").read_text().splitlines():
+        if line.startswith(f"{name}="):
+            return line.split("=", 1)[1]
+    raise AssertionError(f"{name} is not set in .env.example")
+
+
+def webserver_env(**overrides: str | None) -> dict[str, str]:
+    """SAFE_PROD_WEBSERVER with `overrides` applied; None removes the variable."""
+    merged = {**SAFE_PROD_WEBSERVER, **overrides}
+    return {name: value for name, value in merged.items() if value is not None}
+
+
+def test_safe_prod_webserver_passes():
+    """The baseline breaks no rule (else every refusal below would prove nothing)."""
+    assert preflight.problems(SAFE_PROD_WEBSERVER) == []
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        ({"GATEWAY_EDITOR_USER": ""}, "GATEWAY_EDITOR_USER or GATEWAY_EDITOR_PASSWORD_HASH is empty"),
+        ({"GATEWAY_EDITOR_PASSWORD_HASH": ""}, "GATEWAY_EDITOR_USER or GATEWAY_EDITOR_PASSWORD_HASH is empty"),
+        ({"GATEWAY_EDITOR_PASSWORD_HASH": "hunter2hunter2"}, "GATEWAY_EDITOR_PASSWORD_HASH is not a bcrypt hash"),
+        ({"GATEWAY_AUTH": ""}, "GATEWAY_AUTH='' must be one of basic, sso"),
+        ({"GATEWAY_AUTH": "none"}, "GATEWAY_AUTH='none' must be one of basic, sso"),
+        ({"GATEWAY_AUTH": "sso"}, "GATEWAY_AUTH=sso but GATEWAY_SSO_UPSTREAM is empty"),
+        ({"DAGSTER_WEBSERVER_BIND": "0.0.0.0"}, "DAGSTER_WEBSERVER_BIND=0.0.0.0 publishes the login-less webserver"),
+    ],
+)
+def test_gateway_without_a_login_is_refused(overrides, message):
+    """Each way of leaving the UI without a login is refused, naming the variable."""
+    found = preflight.problems(webserver_env(**overrides))
+    assert any(message in problem for problem in found), found
+
+
+@pytest.mark.parametrize("role", ["EDITOR", "VIEWER"])
+def test_the_templates_published_users_are_refused(role):
+    """.env.example's users sign in with passwords printed in that file: never in prod."""
+    name = f"GATEWAY_{role}_PASSWORD_HASH"
+    found = preflight.problems(webserver_env(**{name: template_value(name)}))
+    assert any(f"{name} is the template's" in problem for problem in found), found
+
+
+@pytest.mark.parametrize(
+    "overrides",
+    [
+        {"GATEWAY_AUTH": "sso", "GATEWAY_SSO_UPSTREAM": "oauth2-proxy:4180", "GATEWAY_EDITOR_USER": None},
+        {"GATEWAY_EDITOR_PASSWORD_HASH": base64.b64decode(OWN_HASH).decode()},
+        {"GATEWAY_VIEWER_USER": "bob", "GATEWAY_VIEWER_PASSWORD_HASH": OWN_HASH},
+        {"DAGSTER_WEBSERVER_BIND": "::1"},
+    ],
+    ids=["sso", "raw-bcrypt-hash", "with-a-viewer", "ipv6-loopback"],
+)
+def test_what_prod_really_uses_is_accepted(overrides):
+    """SSO without local users, a raw (not base64) hash and a viewer user are all fine."""
+    assert preflight.problems(webserver_env(**overrides)) == []
+
+
+def test_containers_without_the_gateway_settings_are_not_checked():
+    """Only the webservers carry the gateway's settings; other containers skip these rules."""
+    env = {k: v for k, v in SAFE_PROD_WEBSERVER.items() if not k.startswith(("GATEWAY_", "DAGSTER_WEBSERVER"))}
+    assert preflight.problems(env) == []
+
+
+@pytest.mark.parametrize("environment", ["local", "ci"])
+def test_local_and_ci_keep_the_template_users(environment):
+    """Outside prod the published local users are the point: the quickstart signs in with them."""
+    env = webserver_env(
+        PLATFORM_ENV=environment, GATEWAY_EDITOR_PASSWORD_HASH=template_value("GATEWAY_EDITOR_PASSWORD_HASH")
+    )
+    assert preflight.problems(env) == []
