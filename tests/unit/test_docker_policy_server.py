@@ -93,3 +93,38 @@ def test_only_long_abandoned_created_containers_count_as_stopped():
     assert _abandoned({"State": {"Status": "created"}, "Created": stamp(CREATED_GRACE_SECONDS + 60)})
     assert not _abandoned({"State": {"Status": "running"}, "Created": stamp(10**6)})
     assert not _abandoned({"State": {"Status": "created"}, "Created": "garbage"})
+
+
+def test_an_allowed_call_streams_the_whole_answer_and_closes(tmp_path):
+    """An allowed call is answered with everything the engine sent, and the connection ends
+    when the engine's answer does. The engine here is a few lines on a unix socket standing in
+    for the Docker engine in the unit tier (the stack tier runs the real one): it reads the
+    rebuilt request, then answers in pieces and closes, as the engine does for streams."""
+    seen: list[bytes] = []
+
+    async def engine(reader, writer):
+        seen.append(await reader.readuntil(b"\r\n\r\n"))
+        writer.write(b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nConnection: close\r\n\r\n")
+        for part in (b"OK", b"-and-", b"more"):
+            await asyncio.sleep(0.05)
+            writer.write(part)
+            await writer.drain()
+        writer.close()
+
+    async def scenario() -> bytes:
+        socket_path = str(tmp_path / "engine.sock")
+        engine_server = await asyncio.start_unix_server(engine, socket_path)
+        settings = type(LAUNCHER)(**{**LAUNCHER.__dict__, "socket": socket_path})
+        server = await asyncio.start_server(Proxy(settings).handle, "127.0.0.1", 0)
+        reader, writer = await asyncio.open_connection("127.0.0.1", server.sockets[0].getsockname()[1])
+        writer.write(http("GET", "/_ping", headers=("User-Agent: x\r\nX-Evil: 1",)))
+        answer = await asyncio.wait_for(reader.read(-1), 5)
+        writer.close()
+        for s in (server, engine_server):
+            s.close()
+            await s.wait_closed()
+        return answer
+
+    answer = asyncio.run(scenario())
+    assert answer.endswith(b"\r\n\r\nOK-and-more"), answer
+    assert seen == [b"GET /_ping HTTP/1.1\r\nHost: docker\r\nConnection: close\r\n\r\n"], seen

@@ -155,17 +155,22 @@ class Proxy:
         except (TimeoutError, asyncio.IncompleteReadError, ConnectionError) as exc:
             entry.setdefault("decision", "dropped")
             entry["error"] = type(exc).__name__
+        except Exception as exc:  # noqa: BLE001 - one connection's bug must not go unlogged or leak it
+            entry.setdefault("decision", "error")
+            entry["error"] = repr(exc)[:300]
         finally:
             if "decision" in entry:
                 log(**entry)
-            with contextlib.suppress(ConnectionError, TimeoutError):
-                await asyncio.wait_for(writer.drain(), READ_TIMEOUT)
-                # Half-close, then take in what the client still sends for a moment: closing
-                # with unread bytes would reset the connection before it reads the answer.
-                if writer.can_write_eof():
-                    writer.write_eof()
-                await asyncio.wait_for(reader.read(MAX_HEAD), 0.2)
-            writer.close()
+            try:
+                with contextlib.suppress(ConnectionError, TimeoutError, RuntimeError):
+                    await asyncio.wait_for(writer.drain(), READ_TIMEOUT)
+                    # Half-close, then take in what the client still sends for a moment: closing
+                    # with unread bytes would reset the connection before it reads the answer.
+                    if writer.can_write_eof():
+                        writer.write_eof()
+                    await asyncio.wait_for(reader.read(MAX_HEAD), 0.2)
+            finally:
+                writer.close()
 
     async def serve(self, reader, writer, entry: dict) -> None:
         """Read, decide, forward, stream back."""
@@ -228,7 +233,10 @@ class Proxy:
                 await writer.drain()
         finally:
             if watch is not None:
+                # Wait for the cancelled read to end: the stream allows one reader at a time.
                 watch.cancel()
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await watch
 
 
 async def serve_forever(settings: Settings) -> None:
