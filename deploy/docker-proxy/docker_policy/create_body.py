@@ -107,35 +107,37 @@ def check_create(body: bytes, settings: Settings) -> bytes:
             raise Refused(f"{where}: {spec!r} is not an approved volume (DOCKER_POLICY_BINDS)")
         return spec
 
-    host = fields(
-        doc_get(doc, "HostConfig"),
-        {
-            "Binds": v.list_of(bind, 16),
-            "NetworkMode": one_network,
-            "CapDrop": _cap_drop,
-            "SecurityOpt": _security_opt,
-            "ReadonlyRootfs": _must_be_true,
-            "Memory": v.integer(1, settings.max_memory),
-            "MemorySwap": v.integer(0, settings.max_memory),
-            "PidsLimit": v.integer(1, settings.max_pids),
-            "Tmpfs": v.map_of(_tmpfs_path, _tmpfs_options, 16),
-            "LogConfig": _log_config,
-            "AutoRemove": v.boolean,
-            "RestartPolicy": _restart_policy,
-            "Init": v.boolean,
-            "ShmSize": v.integer(0, settings.max_memory),
-            "NanoCpus": v.integer(0, 2**40),
-            "CpuShares": v.integer(0, 262144),
-            "CpuQuota": v.integer(0, 2**40),
-            "CpuPeriod": v.integer(0, 1_000_000),
-        },
-        "HostConfig",
-    )
-    for required in ("NetworkMode", "CapDrop", "SecurityOpt", "ReadonlyRootfs", "Memory", "PidsLimit"):
-        if required not in host:
-            raise Refused(f"HostConfig.{required} is required (the run containers' hardening)")
-    if host.get("MemorySwap", host["Memory"]) != host["Memory"]:
-        raise Refused("HostConfig.MemorySwap: must equal Memory (no swap beyond the limit)")
+    def host_config(value: Any, where: str) -> dict:
+        host = fields(
+            value,
+            {
+                "Binds": v.list_of(bind, 16),
+                "NetworkMode": one_network,
+                "CapDrop": _cap_drop,
+                "SecurityOpt": _security_opt,
+                "ReadonlyRootfs": _must_be_true,
+                "Memory": v.integer(1, settings.max_memory),
+                "MemorySwap": v.integer(0, settings.max_memory),
+                "PidsLimit": v.integer(1, settings.max_pids),
+                "Tmpfs": v.map_of(_tmpfs_path, _tmpfs_options, 16),
+                "LogConfig": _log_config,
+                "AutoRemove": v.boolean,
+                "RestartPolicy": _restart_policy,
+                "Init": v.boolean,
+                "ShmSize": v.integer(0, settings.max_memory),
+                "NanoCpus": v.integer(0, 2**40),
+                "CpuShares": v.integer(0, 262144),
+                "CpuQuota": v.integer(0, 2**40),
+                "CpuPeriod": v.integer(0, 1_000_000),
+            },
+            where,
+        )
+        for required in ("NetworkMode", "CapDrop", "SecurityOpt", "ReadonlyRootfs", "Memory", "PidsLimit"):
+            if required not in host:
+                raise Refused(f"{where}.{required} is required (the run containers' hardening)")
+        if host.get("MemorySwap", host["Memory"]) != host["Memory"]:
+            raise Refused(f"{where}.MemorySwap: must equal Memory (no swap beyond the limit)")
+        return host
 
     top = fields(
         doc,
@@ -154,31 +156,20 @@ def check_create(body: bytes, settings: Settings) -> bytes:
             "Volumes": v.map_of(v.text(_PATH), _empty_object, 16),
             "StopSignal": v.text(r"(SIG)?[A-Z0-9+-]{1,16}|[0-9]{1,2}"),
             "StopTimeout": v.integer(0, 3600),
-            "HostConfig": lambda value, where: host,
+            "HostConfig": host_config,
             "NetworkingConfig": lambda value, where: _networking(value, where, one_network),
         },
         "body",
     )
-    if "Image" not in top:
-        raise Refused("body.Image is required")
+    for required in ("Image", "HostConfig"):
+        if required not in top:
+            raise Refused(f"body.{required} is required")
+    host = top["HostConfig"]
     targets = {spec.split(":")[1] for spec in host.get("Binds", []) if spec.count(":") >= 1}
     if set(top.get("Volumes", {})) - targets:
         raise Refused(f"body.Volumes: {sorted(set(top['Volumes']) - targets)} are not approved volume targets")
-    top["HostConfig"] = host
     top["Labels"] = {**top.get("Labels", {}), STACK_LABEL: settings.stack}
     return encode(top)
-
-
-def doc_get(doc: Pairs, name: str) -> Any:
-    """The value of the (folded) key `name` in a top-level object, for nested checks first."""
-    from .gojson import fold
-
-    found = [value for key, value in doc if fold(key) == fold(name)]
-    if len(found) > 1:
-        raise Refused(f"body: {name} is set twice")
-    if not found:
-        raise Refused(f"body.{name} is required")
-    return found[0]
 
 
 def _networking(value: Any, where: str, one_network) -> dict | None:

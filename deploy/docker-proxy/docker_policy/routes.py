@@ -149,11 +149,6 @@ def _list_query(settings: Settings) -> dict:
     return {"all": _bool, "limit": _int(-1, 10000), "size": _false, "trunc_cmd": _bool, "filters": _filters(settings)}
 
 
-def _no_body(request: Request) -> None:
-    if request.body:
-        raise Refused("this call takes no body")
-
-
 def _connect_body(request: Request) -> str:
     doc = decode(request.body)
     body = fields(doc, {"Container": v.text(_WORD), "EndpointConfig": _endpoint}, "body")
@@ -169,6 +164,8 @@ def _endpoint(value, where: str) -> None:
 
 def plan(request: Request, settings: Settings) -> Plan:
     """The call to forward for `request`, or Refused with the reason."""
+    if request.body and not takes_body(request.method, request.path, settings.role):
+        raise Refused(f"{request.method} {request.path[:100]} takes no body")
     if request.method == "GET" and request.path in ("/_ping", "/version"):
         parse_query(request.query, {})
         return Plan(request.path, "GET", request.path)
@@ -206,13 +203,10 @@ def plan(request: Request, settings: Settings) -> Plan:
             allowed |= {"tail": _int(0, 10**9, "all"), "since": _int(0, 2**40), "until": _int(0, 2**40)}
             return Plan("logs", "GET", path, q(allowed), container=target)
         if launcher and method == "POST" and action == "/start":
-            _no_body(request)
             return Plan("start", "POST", path, q({}), container=target)
         if launcher and method == "POST" and action == "/stop":
-            _no_body(request)
             return Plan("stop", "POST", path, q({"t": _int(0, 3600)}), container=target)
         if launcher and method == "POST" and action == "/wait":
-            _no_body(request)
             return Plan("wait", "POST", path, q({"condition": _choice("not-running", "next-exit")}), container=target)
         if not launcher and method == "DELETE" and action == "":
             q({"v": _false, "force": _false, "link": _false})
