@@ -5,6 +5,7 @@ import importlib.util
 from pathlib import Path
 
 import pytest
+from env_overrides import overridden
 
 PREFLIGHT_PATH = Path(__file__).resolve().parents[2] / "scripts" / "preflight.py"
 _spec = importlib.util.spec_from_file_location("preflight", PREFLIGHT_PATH)
@@ -23,12 +24,6 @@ SAFE_PROD = {
     "AWS_SECRET_ACCESS_KEY": "generated-key-4f9a2c",
 }
 KEYLESS = {"AWS_ACCESS_KEY_ID": None, "AWS_SECRET_ACCESS_KEY": None}
-
-
-def env_with(**overrides: str | None) -> dict[str, str]:
-    """SAFE_PROD with `overrides` applied; None removes the variable."""
-    merged = {**SAFE_PROD, **overrides}
-    return {name: value for name, value in merged.items() if value is not None}
 
 
 def test_safe_prod_passes():
@@ -68,7 +63,7 @@ def test_safe_prod_passes():
 )
 def test_unsafe_setting_is_refused_by_name(overrides, message):
     """Each broken rule yields one problem naming the variable."""
-    found = preflight.problems(env_with(**overrides))
+    found = preflight.problems(overridden(SAFE_PROD, **overrides))
     assert any(message in problem for problem in found), found
 
 
@@ -97,7 +92,7 @@ def test_unsafe_setting_is_refused_by_name(overrides, message):
 )
 def test_what_prod_really_uses_is_accepted(overrides):
     """Key-less S3 (instance role, IRSA), no Postgres, AWS's endpoint, a digest: all fine."""
-    assert preflight.problems(env_with(**overrides)) == []
+    assert preflight.problems(overridden(SAFE_PROD, **overrides)) == []
 
 
 @pytest.mark.parametrize("environment", ["dev", "local", "ci"])
@@ -117,7 +112,7 @@ def test_other_environments_keep_their_template_settings(environment):
 def test_every_problem_is_reported_at_once():
     """An operator fixes the whole env file in one pass, not one variable per restart."""
     found = preflight.problems(
-        env_with(PGSSLMODE="disable", S3_ENDPOINT_URL="http://s3:9000", DAGSTER_POSTGRES_PASSWORD="short")
+        overridden(SAFE_PROD, PGSSLMODE="disable", S3_ENDPOINT_URL="http://s3:9000", DAGSTER_POSTGRES_PASSWORD="short")
     )
     assert len(found) == 3, found
 
@@ -125,7 +120,7 @@ def test_every_problem_is_reported_at_once():
 def test_doctor_reports_the_same_rules(monkeypatch):
     """scripts/doctor.py fails on what the entrypoint refuses, through the same module."""
     doctor = importlib.import_module("doctor")
-    for name, value in env_with(PGSSLMODE="disable").items():
+    for name, value in overridden(SAFE_PROD, PGSSLMODE="disable").items():
         monkeypatch.setenv(name, value)
     findings = doctor.check_preflight()
     assert [(f.level, f.check) for f in findings] == [("FAIL", "preflight")]

@@ -7,6 +7,7 @@ import importlib.util
 from pathlib import Path
 
 import pytest
+from env_overrides import overridden
 
 ROOT = Path(__file__).resolve().parents[2]
 _spec = importlib.util.spec_from_file_location("preflight", ROOT / "scripts" / "preflight.py")
@@ -38,12 +39,6 @@ def template_value(name: str) -> str:
     raise AssertionError(f"{name} is not set in .env.example")
 
 
-def webserver_env(**overrides: str | None) -> dict[str, str]:
-    """SAFE_PROD_WEBSERVER with `overrides` applied; None removes the variable."""
-    merged = {**SAFE_PROD_WEBSERVER, **overrides}
-    return {name: value for name, value in merged.items() if value is not None}
-
-
 def test_safe_prod_webserver_passes():
     """The baseline breaks no rule (else every refusal below would prove nothing)."""
     assert preflight.problems(SAFE_PROD_WEBSERVER) == []
@@ -63,7 +58,7 @@ def test_safe_prod_webserver_passes():
 )
 def test_gateway_without_a_login_is_refused(overrides, message):
     """Each way of leaving the UI without a login is refused, naming the variable."""
-    found = preflight.problems(webserver_env(**overrides))
+    found = preflight.problems(overridden(SAFE_PROD_WEBSERVER, **overrides))
     assert any(message in problem for problem in found), found
 
 
@@ -71,7 +66,7 @@ def test_gateway_without_a_login_is_refused(overrides, message):
 def test_the_templates_published_users_are_refused(role):
     """.env.example's users sign in with passwords printed in that file: never in prod."""
     name = f"GATEWAY_{role}_PASSWORD_HASH"
-    found = preflight.problems(webserver_env(**{name: template_value(name)}))
+    found = preflight.problems(overridden(SAFE_PROD_WEBSERVER, **{name: template_value(name)}))
     assert any(f"{name} is the template's" in problem for problem in found), found
 
 
@@ -87,7 +82,7 @@ def test_the_templates_published_users_are_refused(role):
 )
 def test_what_prod_really_uses_is_accepted(overrides):
     """SSO without local users, a raw (not base64) hash and a viewer user are all fine."""
-    assert preflight.problems(webserver_env(**overrides)) == []
+    assert preflight.problems(overridden(SAFE_PROD_WEBSERVER, **overrides)) == []
 
 
 def test_containers_without_the_gateway_settings_are_not_checked():
@@ -99,7 +94,9 @@ def test_containers_without_the_gateway_settings_are_not_checked():
 @pytest.mark.parametrize("environment", ["local", "ci"])
 def test_local_and_ci_keep_the_template_users(environment):
     """Outside prod the published local users are the point: the quickstart signs in with them."""
-    env = webserver_env(
-        PLATFORM_ENV=environment, GATEWAY_EDITOR_PASSWORD_HASH=template_value("GATEWAY_EDITOR_PASSWORD_HASH")
+    env = overridden(
+        SAFE_PROD_WEBSERVER,
+        PLATFORM_ENV=environment,
+        GATEWAY_EDITOR_PASSWORD_HASH=template_value("GATEWAY_EDITOR_PASSWORD_HASH"),
     )
     assert preflight.problems(env) == []
