@@ -3,11 +3,11 @@
 Launches `ingest_orders_job` with `--rows` rows (the `shop` resource's `row_count`, set in
 the run config, so the stack's ORDERS_ROW_COUNT stays as it is), follows its run container
 through the Docker Engine API while it runs, and prints wall time, time in the container and
-the container's peak memory. Run it on the Docker host against a running stack, with the
-webserver's published port:
+the container's peak memory. Run it on the Docker host (it reads the engine's socket) against
+a running stack, through the gateway as an editor:
 
-    DAGSTER_WEBSERVER_HOST=127.0.0.1 DAGSTER_WEBSERVER_INTERNAL_PORT=3000 \\
-        python scripts/benchmark_scale.py --rows 1000000
+    DAGSTER_UI_USER=editor DAGSTER_UI_PASSWORD=... \\
+        python scripts/benchmark_scale.py --webserver http://127.0.0.1:8080 --rows 1000000
 
 Run it at two sizes (e.g. 100000 and 1000000): time and memory should grow about tenfold,
 not more; anything faster-growing is a quadratic step or an extra copy of the data. Figures
@@ -37,9 +37,10 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--job", default="ingest_orders_job")
     parser.add_argument("--timeout", type=float, default=1800)
+    parser.add_argument("--webserver", metavar="HOST:PORT|URL", help="as scripts/platform_client.py takes it")
     args = parser.parse_args(argv)
 
-    gql = client()
+    gql = client(args.webserver)
     submitted = time.time()
     run_id = gql.submit_job_execution(
         args.job,
@@ -60,8 +61,8 @@ def main(argv: list[str]) -> int:
             except EngineError:
                 pass  # the container exited between two samples
 
-    status = wait_for_run(run_id, args.timeout, interval=0.5, on_poll=sample_memory)
-    run = query(RUN_TIMES_QUERY, {"runId": run_id})["runOrError"]
+    status = wait_for_run(run_id, args.timeout, interval=0.5, on_poll=sample_memory, address=args.webserver)
+    run = query(RUN_TIMES_QUERY, {"runId": run_id}, args.webserver)["runOrError"]
     print(f"[figure] scale {args.job} rows={args.rows}: {status}")
     if run.get("startTime") and run.get("endTime"):
         print(

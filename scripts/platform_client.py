@@ -1,9 +1,11 @@
 """Talk to a running platform through the webserver's GraphQL API.
 
 Runs inside the compose network (`docker compose run --rm tools python scripts/platform_client.py ...`),
-so it needs no published port; from the host, pass the published one:
-`python scripts/platform_client.py --webserver 127.0.0.1:3000 runs`. Every command prints one
-JSON document on stdout (``run_command`` returns it, for callers in Python).
+where it talks to the webserver directly. From the host, go through the gateway as an editor:
+`DAGSTER_UI_USER=editor DAGSTER_UI_PASSWORD=... python scripts/platform_client.py --webserver
+http://127.0.0.1:8080 runs` (the password from the environment, never on the command line).
+Every command prints one JSON document on stdout (``run_command`` returns it, for callers in
+Python).
 Only public interfaces: ``DagsterGraphQLClient`` for launching, status and reloads, and a
 plain POST to the webserver's ``/graphql`` endpoint for read-only queries the client lacks.
 Every request is bounded (REQUEST_TIMEOUT): a hung webserver fails the call, not the caller.
@@ -26,9 +28,12 @@ import json
 import os
 import sys
 import time
+import urllib.parse
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import requests
+import requests.auth
 from dagster_graphql import DagsterGraphQLClient
 
 # Run statuses after which nothing changes any more.
@@ -88,21 +93,55 @@ query Checks($assetKey: AssetKeyInput!, $checkName: String!, $limit: Int!) {
 """
 
 
-def _webserver(address: str | None = None) -> tuple[str, int]:
-    """Host and port of the webserver: `address` ("HOST:PORT") if given, else
-    DAGSTER_WEBSERVER_HOST / DAGSTER_WEBSERVER_INTERNAL_PORT (compose defaults)."""
-    if address:
+@dataclass(frozen=True)
+class Webserver:
+    """Where the GraphQL endpoint is, and how to sign in there (the gateway's basic auth)."""
+
+    host: str
+    port: int
+    https: bool = False
+    path_prefix: str = ""
+    auth: tuple[str, str] | None = None
+
+    @property
+    def graphql_url(self) -> str:
+        """The endpoint's URL."""
+        return f"{'https' if self.https else 'http'}://{self.host}:{self.port}{self.path_prefix}/graphql"
+
+
+def webserver(address: str | None = None) -> Webserver:
+    """The webserver at `address` ("HOST:PORT" or a URL such as "https://dagster.example.com/prefix"),
+    else the one DAGSTER_WEBSERVER_HOST / DAGSTER_WEBSERVER_INTERNAL_PORT name (compose defaults).
+    DAGSTER_UI_USER and DAGSTER_UI_PASSWORD, when set, sign in at the gateway (a URL's own
+    user:password wins: for callers in Python; on a command line it would show in `ps`)."""
+    user, password = os.environ.get("DAGSTER_UI_USER"), os.environ.get("DAGSTER_UI_PASSWORD")
+    auth = (user, password) if user and password is not None else None
+    if not address:
+        host = os.environ.get("DAGSTER_WEBSERVER_HOST", "webserver")
+        return Webserver(host, int(os.environ.get("DAGSTER_WEBSERVER_INTERNAL_PORT", "3000")), auth=auth)
+    if "://" not in address:
         host, _, port = address.rpartition(":")
-        return host, int(port)
-    return os.environ.get("DAGSTER_WEBSERVER_HOST", "webserver"), int(
-        os.environ.get("DAGSTER_WEBSERVER_INTERNAL_PORT", "3000")
-    )
+        return Webserver(host, int(port), auth=auth)
+    url = urllib.parse.urlsplit(address)
+    if url.scheme not in ("http", "https") or not url.hostname:
+        raise ValueError(f"--webserver {address!r}: expected HOST:PORT or an http(s) URL")
+    if url.username is not None:
+        auth = (urllib.parse.unquote(url.username), urllib.parse.unquote(url.password or ""))
+    https = url.scheme == "https"
+    return Webserver(url.hostname, url.port or (443 if https else 80), https, url.path.rstrip("/"), auth)
 
 
 def client(address: str | None = None) -> DagsterGraphQLClient:
-    """A GraphQL client for the webserver at `address`, else the one DAGSTER_WEBSERVER_HOST names."""
-    host, port = _webserver(address)
-    return DagsterGraphQLClient(host, port_number=port, timeout=REQUEST_TIMEOUT)
+    """A GraphQL client for the webserver at `address` (see `webserver`)."""
+    where = webserver(address)
+    return DagsterGraphQLClient(
+        where.host,
+        port_number=where.port,
+        use_https=where.https,
+        path_prefix=where.path_prefix,
+        auth=requests.auth.HTTPBasicAuth(*where.auth) if where.auth else None,
+        timeout=REQUEST_TIMEOUT,
+    )
 
 
 def query(gql: str, variables: dict, address: str | None = None) -> dict:
@@ -112,9 +151,12 @@ def query(gql: str, variables: dict, address: str | None = None) -> dict:
         requests.HTTPError: when the webserver answers with an HTTP error status.
         RuntimeError: with the server's messages, when the response carries GraphQL errors.
     """
-    host, port = _webserver(address)
+    where = webserver(address)
     response = requests.post(
-        f"http://{host}:{port}/graphql", json={"query": gql, "variables": variables}, timeout=REQUEST_TIMEOUT
+        where.graphql_url,
+        json={"query": gql, "variables": variables},
+        auth=where.auth,
+        timeout=REQUEST_TIMEOUT,
     )
     response.raise_for_status()
     body = response.json()
@@ -170,7 +212,7 @@ def asset_key(text: str) -> dict:
 def run_command(argv: list[str]) -> object:
     """Parse arguments, run one command, return its result (what `main` prints as JSON)."""
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--webserver", metavar="HOST:PORT", help="default: DAGSTER_WEBSERVER_HOST:_INTERNAL_PORT")
+    parser.add_argument("--webserver", metavar="HOST:PORT|URL", help="default: DAGSTER_WEBSERVER_HOST:_INTERNAL_PORT")
     sub = parser.add_subparsers(dest="command", required=True)
     p = sub.add_parser("launch")
     p.add_argument("job")

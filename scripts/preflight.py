@@ -15,9 +15,10 @@ requires:
 - an https S3 endpoint (or none: AWS's default);
 - either both AWS keys or neither (key-less: instance role or IRSA/web identity);
 - no template default ("local-only") anywhere, and secrets of at least MIN_SECRET_LENGTH;
-- in the webservers (the containers that know the gateway's settings): the webserver itself
-  published on loopback only, and a gateway with a login: GATEWAY_AUTH=basic with an editor
-  whose bcrypt hash is not the template's, or GATEWAY_AUTH=sso with an SSO proxy.
+- in the webservers (the containers that know the gateway's settings; the compose file
+  publishes no webserver port, so the gateway is the only way in): a gateway with a login,
+  GATEWAY_AUTH=basic with an editor whose bcrypt hash is not the template's, or
+  GATEWAY_AUTH=sso with an SSO proxy.
 """
 
 import base64
@@ -34,7 +35,6 @@ IMAGE_VARS = ("DAGSTER_IMAGE", "DAGSTER_CURRENT_IMAGE")
 # Secrets checked for length when set; the Postgres password is also required (see below).
 SECRET_VARS = ("DAGSTER_POSTGRES_PASSWORD", "AWS_SECRET_ACCESS_KEY", "SNOWFLAKE_PRIVATE_KEY_PASSWORD")
 EXIT_UNSAFE = 64
-LOOPBACK_ADDRESSES = ("127.0.0.1", "::1", "localhost")
 GATEWAY_AUTHS = ("basic", "sso")
 # The bcrypt hashes (base64) of .env.example's local-only gateway users: their passwords are
 # published in that file.
@@ -77,12 +77,6 @@ def is_bcrypt(value: str) -> bool:
 def gateway_problems(env: Mapping[str, str]) -> list[str]:
     """What keeps the UI from being safe to serve through the gateway in prod (webservers only)."""
     found = []
-    bind = env.get("DAGSTER_WEBSERVER_BIND", "127.0.0.1")
-    if bind not in LOOPBACK_ADDRESSES:
-        found.append(
-            f"DAGSTER_WEBSERVER_BIND={bind} publishes the login-less webserver beyond loopback; "
-            "keep it on 127.0.0.1 and let people in through the gateway"
-        )
     auth = env.get("GATEWAY_AUTH", "")
     if auth not in GATEWAY_AUTHS:
         found.append(f"GATEWAY_AUTH={auth!r} must be one of {', '.join(GATEWAY_AUTHS)}: the gateway needs a login")

@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Self
 
 import pytest
+from gateway import EDITOR, Gateway
 
 import platform_client
 from platform_client import TERMINAL
@@ -102,8 +103,9 @@ class Stack:
         return result.stdout
 
     def client(self, *args: str, attempts: int = 3) -> object:
-        """A scripts/platform_client.py command, run in this process against the published
-        webserver port; returns its result. In-process because the tests poll through it
+        """A scripts/platform_client.py command, run in this process through the gateway's
+        editors' site, signed in as the local editor (the webserver publishes no port); returns
+        its result. In-process because the tests poll through it
         hundreds of times: a tools container per call cost seconds of CPU each on a 2-core
         host, and competed with the runs under test. (test_platform_smoke runs the client in
         the tools container, as users do.) Every request is bounded by REQUEST_TIMEOUT.
@@ -111,7 +113,8 @@ class Stack:
         A failed GraphQL request is tried again (`attempts` in all, 10 s apart): right after a
         fault the webserver may answer one request per storage with HTTP 500, by design of
         the stale-connection recovery, and a test polling through that must not die on it."""
-        address = f"127.0.0.1:{self.env['DAGSTER_WEBSERVER_PORT']}"
+        gateway = Gateway.from_env(self.env)
+        address = gateway.signed_in(gateway.editor_url, EDITOR)
         for attempt in range(1, attempts + 1):
             try:
                 return platform_client.run_command(["--webserver", address, *args])

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import urllib.parse
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -44,6 +45,13 @@ class Gateway:
             editor_url=f"http://{host}:{env.get('GATEWAY_HTTP_PORT', '8080')}",
             viewer_url=f"http://{host}:{env.get('GATEWAY_VIEWER_PORT', '8081')}",
         )
+
+    @staticmethod
+    def signed_in(site: str, auth: tuple[str, str]) -> str:
+        """`site`'s URL with `auth` in it, for scripts/platform_client.py's --webserver."""
+        scheme, _, rest = site.partition("://")
+        user, password = (urllib.parse.quote(part, safe="") for part in auth)
+        return f"{scheme}://{user}:{password}@{rest}"
 
     @staticmethod
     def graphql(

@@ -11,11 +11,10 @@ what an OOM kill or a segfault does, and `restart: unless-stopped` restarts the 
 
 import json
 import time
-import urllib.error
-import urllib.request
 import uuid
 
 import pytest
+from gateway import EDITOR, Gateway
 
 from platform_client import TERMINAL
 
@@ -62,15 +61,14 @@ LOCATION_QUERY = """{ workspaceOrError { ... on Workspace { locationEntries {
 
 
 def webserver_answer(stack, query: str) -> tuple[int, dict]:
-    """POST a GraphQL query to the published webserver, from the host (no tools container:
-    cheap enough to poll); return (HTTP status, parsed body)."""
-    url = f"http://127.0.0.1:{stack.env['DAGSTER_WEBSERVER_PORT']}/graphql"
-    request = urllib.request.Request(url, json.dumps({"query": query}).encode(), {"Content-Type": "application/json"})
+    """POST a GraphQL query through the gateway as the editor, from the host (no tools
+    container: cheap enough to poll); return (HTTP status, parsed body)."""
+    gateway = Gateway.from_env(stack.env)
+    response = gateway.graphql(gateway.editor_url, query, auth=EDITOR)
     try:
-        with urllib.request.urlopen(request, timeout=60) as response:
-            return response.status, json.loads(response.read())
-    except urllib.error.HTTPError as exc:
-        return exc.code, json.loads(exc.read() or b"{}")
+        return response.status_code, response.json()
+    except ValueError:  # e.g. the gateway's own 502 while the webserver restarts
+        return response.status_code, {}
 
 
 def finished_retry_of(stack, run_id: str):

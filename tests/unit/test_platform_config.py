@@ -159,3 +159,22 @@ def test_run_launcher_uses_the_compose_network(compose, dagster_yaml):
     """The launcher joins runs to the network compose creates under an explicit name."""
     assert dagster_yaml["run_launcher"]["config"]["networks"] == [{"env": "DAGSTER_NETWORK"}]
     assert compose["networks"]["dagster"]["name"] == "${DAGSTER_NETWORK:-dagster_platform}"
+
+
+def published_ports(path: Path) -> dict[str, list[str]]:
+    """Service -> the host ports a compose file publishes for it."""
+    services = yaml.safe_load(path.read_text()).get("services") or {}
+    return {name: [str(port) for port in spec.get("ports", [])] for name, spec in services.items() if spec.get("ports")}
+
+
+def test_only_the_gateway_is_published():
+    """The webservers have no login and execute mutations sent as GET: no compose file may
+    publish them, not even on loopback (a web page in the developer's browser could reach it).
+    The gateway is the one door; opt-in overrides publish infrastructure on loopback only."""
+    assert set(published_ports(ROOT / "docker-compose.yml")) == {"gateway"}
+    for path in COMPOSE_FILES[1:]:
+        ports = published_ports(path)
+        assert not {"webserver", "webserver-readonly"} & set(ports), f"{path.name} publishes a webserver: {ports}"
+        for service, mappings in ports.items():
+            for mapping in mappings:
+                assert mapping.startswith("127.0.0.1:"), f"{path.name}: {service} publishes {mapping} beyond loopback"

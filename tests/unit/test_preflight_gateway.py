@@ -21,7 +21,6 @@ OWN_HASH = base64.b64encode(b"$2a$14$Zq0vYb2uJ7m1c7jJd6b0UeQ1m9oKk1Qf3uUuQbYbqGx
 SAFE_PROD_WEBSERVER = {
     "PLATFORM_ENV": "prod",
     "DAGSTER_CURRENT_IMAGE": "registry.example.com/platform/dagster:2026.12.03-1a2b3c",
-    "DAGSTER_WEBSERVER_BIND": "127.0.0.1",
     "GATEWAY_AUTH": "basic",
     "GATEWAY_EDITOR_USER": "alice",
     "GATEWAY_EDITOR_PASSWORD_HASH": OWN_HASH,
@@ -53,7 +52,6 @@ def test_safe_prod_webserver_passes():
         ({"GATEWAY_AUTH": ""}, "GATEWAY_AUTH='' must be one of basic, sso"),
         ({"GATEWAY_AUTH": "none"}, "GATEWAY_AUTH='none' must be one of basic, sso"),
         ({"GATEWAY_AUTH": "sso"}, "GATEWAY_AUTH=sso but GATEWAY_SSO_UPSTREAM is empty"),
-        ({"DAGSTER_WEBSERVER_BIND": "0.0.0.0"}, "DAGSTER_WEBSERVER_BIND=0.0.0.0 publishes the login-less webserver"),
     ],
 )
 def test_gateway_without_a_login_is_refused(overrides, message):
@@ -76,9 +74,8 @@ def test_the_templates_published_users_are_refused(role):
         {"GATEWAY_AUTH": "sso", "GATEWAY_SSO_UPSTREAM": "oauth2-proxy:4180", "GATEWAY_EDITOR_USER": None},
         {"GATEWAY_EDITOR_PASSWORD_HASH": base64.b64decode(OWN_HASH).decode()},
         {"GATEWAY_VIEWER_USER": "bob", "GATEWAY_VIEWER_PASSWORD_HASH": OWN_HASH},
-        {"DAGSTER_WEBSERVER_BIND": "::1"},
     ],
-    ids=["sso", "raw-bcrypt-hash", "with-a-viewer", "ipv6-loopback"],
+    ids=["sso", "raw-bcrypt-hash", "with-a-viewer"],
 )
 def test_what_prod_really_uses_is_accepted(overrides):
     """SSO without local users, a raw (not base64) hash and a viewer user are all fine."""
@@ -87,7 +84,7 @@ def test_what_prod_really_uses_is_accepted(overrides):
 
 def test_containers_without_the_gateway_settings_are_not_checked():
     """Only the webservers carry the gateway's settings; other containers skip these rules."""
-    env = {k: v for k, v in SAFE_PROD_WEBSERVER.items() if not k.startswith(("GATEWAY_", "DAGSTER_WEBSERVER"))}
+    env = {k: v for k, v in SAFE_PROD_WEBSERVER.items() if not k.startswith("GATEWAY_")}
     assert preflight.problems(env) == []
 
 
