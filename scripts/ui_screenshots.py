@@ -20,6 +20,7 @@ import argparse
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -38,6 +39,7 @@ from playwright.sync_api import Browser, expect, sync_playwright  # noqa: E402
 
 PRINTING_ASSET = "raw_orders"
 DISPLAY = ":97"
+SIGN_IN_WAIT = 90  # seconds
 
 
 @dataclass
@@ -58,6 +60,8 @@ def asset_graph(session: Session) -> DagsterUI:
     ui = DagsterUI(session.browser, session.editor_url, credentials=session.editor)
     ui.open("/asset-groups")
     expect(ui.page.get_by_text("orders", exact=True).first).to_be_visible()
+    # Each group's materialization counts arrive after the layout.
+    expect(ui.page.get_by_text(re.compile(r"fetching statuses"))).to_have_count(0)
     return ui
 
 
@@ -68,6 +72,7 @@ def finished_run(session: Session) -> DagsterUI:
     status = ui.wait_for_run_to_finish()
     if status != "Success":
         sys.exit(f"the {PRINTING_ASSET} run ended in {status}: fix the stack before taking pictures")
+    ui.event_log_entry("RUN_SUCCESS")
     return ui
 
 
@@ -93,6 +98,7 @@ def viewer_run(session: Session) -> DagsterUI:
     ui = DagsterUI(session.browser, session.viewer_url, credentials=session.viewer)
     ui.open_run(session.run_id)
     ui.wait_for_run_to_finish()
+    ui.event_log_entry("RUN_SUCCESS")
     expect(ui.page.get_by_role("button", name=re.compile(r"Re-execute")).first).to_be_disabled()
     return ui
 
@@ -112,20 +118,36 @@ def sign_in_picture(chromium: str, url: str, out: Path) -> Path:
         sys.exit(f"the sign-in picture needs {', '.join(missing)}: apt-get install xvfb x11-apps imagemagick")
     size = f"{VIEWPORT['width']}x{VIEWPORT['height']}"
     path = out / "sign-in.png"
-    with tempfile.TemporaryDirectory() as profile:
+    # Chromium's helper processes may still be writing the profile as it goes away.
+    with tempfile.TemporaryDirectory(ignore_cleanup_errors=True) as profile:
         display = subprocess.Popen(["Xvfb", DISPLAY, "-screen", "0", f"{size}x24", "-nolisten", "tcp"])
         env = {**os.environ, "DISPLAY": DISPLAY}
         args = [chromium, f"--user-data-dir={profile}", f"--window-size={VIEWPORT['width']},{VIEWPORT['height']}"]
         args += ["--window-position=0,0", "--no-first-run", "--disable-features=LocalNetworkAccessChecks"]
         if os.geteuid() == 0:
-            args.append("--no-sandbox")
-        browser = subprocess.Popen([*args, url], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            # --test-type: no banner about that flag across the picture.
+            args += ["--no-sandbox", "--test-type"]
+        browser = subprocess.Popen(
+            [*args, url], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
+        )
         try:
-            time.sleep(8)  # the window draws, asks the gateway, and shows the prompt
-            screen = subprocess.run(["xwd", "-root", "-display", DISPLAY], capture_output=True, check=True).stdout
+            # The window draws, asks the gateway and shows the prompt: wait until the screen is
+            # no longer blank and has stopped changing (slow on a loaded machine).
+            previous = b""
+            for _ in range(SIGN_IN_WAIT // 2):
+                time.sleep(2)
+                screen = subprocess.run(["xwd", "-root", "-display", DISPLAY], capture_output=True, check=True).stdout
+                colours = subprocess.run(
+                    ["convert", "xwd:-", "-format", "%k", "info:"], input=screen, capture_output=True, check=True
+                ).stdout
+                if screen == previous and int(colours or 0) > 50:
+                    break
+                previous = screen
+            else:
+                sys.exit(f"the browser did not show the gateway's sign-in prompt within {SIGN_IN_WAIT} s")
             subprocess.run(["convert", "xwd:-", str(path)], input=screen, check=True)
         finally:
-            browser.terminate()
+            os.killpg(browser.pid, signal.SIGTERM)  # the browser and its helper processes
             display.terminate()
             browser.wait(timeout=30)
             display.wait(timeout=30)

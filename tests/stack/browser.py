@@ -15,6 +15,7 @@ Which Chromium: CHROMIUM_PATH if set, else Playwright's own browser when it is i
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextlib
 import os
 import re
@@ -85,6 +86,11 @@ def _fetch_outside_chromium(route: Route) -> None:
             route.abort("failed")
 
 
+def basic_authorization(user: str, password: str) -> str:
+    """The Authorization header value of HTTP basic auth."""
+    return "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()
+
+
 class DagsterUI:
     """One browser tab on the Dagster UI, with the steps a user takes as methods.
 
@@ -94,9 +100,14 @@ class DagsterUI:
 
     def __init__(self, browser: Browser, base_url: str, credentials: tuple[str, str] | None = None):
         """A tab on `base_url`; `credentials` (user, password) answer the gateway's login."""
-        login = {"username": credentials[0], "password": credentials[1]} if credentials else None
+        # Sent with every request, as a browser does once its user signed in: Playwright's own
+        # login answer (http_credentials) only reaches the requests it serves (see below), never
+        # the UI's websocket, and the run page's event log streams over that websocket.
+        login = {"Authorization": basic_authorization(*credentials)} if credentials else {}
         # Fixed locale and time zone: the same dates and times in every picture.
-        self.context = browser.new_context(viewport=VIEWPORT, locale="en-US", timezone_id="UTC", http_credentials=login)
+        self.context = browser.new_context(
+            viewport=VIEWPORT, locale="en-US", timezone_id="UTC", extra_http_headers=login
+        )
         self.context.set_default_timeout(ACTION_TIMEOUT * 1000)
         self.page: Page = self.context.new_page()
         self.base_url = base_url.rstrip("/")
@@ -183,6 +194,13 @@ class DagsterUI:
         """On a run page: wait for the run's status tag to turn terminal; return it (e.g. "Success")."""
         status = self.wait_for(lambda: self.page.get_by_text(TERMINAL_RUN_STATUS).first, timeout, "the run to finish")
         return status.inner_text()
+
+    def event_log_entry(self, event_type: str) -> Locator:
+        """On a run page: the first event of `event_type` (e.g. "RUN_START") in the structured
+        event log, once it has streamed in over the UI's websocket."""
+        entry = self.page.get_by_text(event_type, exact=True).first
+        expect(entry).to_be_visible()
+        return entry
 
     def show_step_logs(self, step: str, stream: str = "stdout") -> Locator:
         """On a run page: switch the log panel to a step's stdout or stderr; return the panel's text."""

@@ -42,10 +42,12 @@ def editors_run(stack) -> str:
 
 
 def test_viewer_sees_the_editors_run(viewer_tab, editors_run):
-    """The run page of an editor's run opens for the viewer, with its event log."""
+    """The run page of an editor's run opens for the viewer, with its event log (streamed
+    through the gateway's websocket route, signed in)."""
     viewer_tab.open(f"/runs/{editors_run}")
     expect(viewer_tab.page.get_by_text(editors_run[:8]).first).to_be_visible()
     viewer_tab.wait_for_run_to_finish()
+    viewer_tab.event_log_entry("RUN_START")
 
 
 def test_viewer_cannot_materialize(viewer_tab):

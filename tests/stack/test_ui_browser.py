@@ -126,10 +126,12 @@ def test_asset_graph_shows_every_group_and_the_location_loaded(ui, asset_groups)
 
 
 def test_materialize_from_the_ui_shows_the_logged_lines(ui, stack):
-    """Materialize clicked on an asset page: the run succeeds, and the step's stderr, read
-    from the compute-log bucket, shows what the asset logged."""
+    """Materialize clicked on an asset page: the run succeeds, its event log streams in (the
+    websocket through the gateway), and the step's stderr, read from the compute-log bucket,
+    shows what the asset logged."""
     run_id = ui.materialize(LOGGING_ASSET)
     assert ui.wait_for_run_to_finish() == "Success"
+    ui.event_log_entry("RUN_SUCCESS")
     logs = ui.show_step_logs(LOGGING_ASSET, "stderr")  # context.log writes to stderr
     expect(logs).to_contain_text(LOGGED_LINE)
     bucket = re.escape(stack.env["COMPUTE_LOGS_BUCKET"])
