@@ -74,6 +74,14 @@ def backup(revision: str) -> Path:
     return target
 
 
+def schema_revisions(instance) -> tuple[str | None, str]:
+    """(the database's schema revision, this image's head), as the run storage reads them."""
+    versions = instance.run_storage.alembic_version()
+    if versions is None:
+        raise SystemExit("migrate: the instance's storage is not SQL-based; nothing to migrate here")
+    return versions
+
+
 def migrate() -> int:
     """Refuse a schema newer than this image, back up one that is older, then upgrade."""
     import dagster as dg
@@ -82,7 +90,7 @@ def migrate() -> int:
     with dg.DagsterInstance.get() as instance:
         # Creating the instance creates the tables of an empty database (stamped at head) and
         # writes nothing to an existing one, so the check below sees the schema as found.
-        db_revision, head = instance.run_storage.alembic_version()  # type: ignore[attr-defined]
+        db_revision, head = schema_revisions(instance)
         if db_revision not in known_revisions():
             log(
                 f"REFUSED: the database schema is at revision {db_revision}, which Dagster "
@@ -103,7 +111,7 @@ def migrate() -> int:
             else:
                 log("DAGSTER_BACKUP_ON_MIGRATE is not true: migrating without a backup")
         instance.upgrade(lambda message: log(f"  {message}"))
-        after, _ = instance.run_storage.alembic_version()  # type: ignore[attr-defined]
+        after, _ = schema_revisions(instance)
     log(f"done: schema at {after} ({time.monotonic() - started:.1f}s)")
     return 0
 
