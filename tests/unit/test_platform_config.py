@@ -159,3 +159,13 @@ def test_run_launcher_uses_the_compose_network(compose, dagster_yaml):
     """The launcher joins runs to the network compose creates under an explicit name."""
     assert dagster_yaml["run_launcher"]["config"]["networks"] == [{"env": "DAGSTER_NETWORK"}]
     assert compose["networks"]["dagster"]["name"] == "${DAGSTER_NETWORK:-dagster_platform}"
+
+
+def test_every_process_opening_the_instance_waits_for_the_migrate_step(compose):
+    """The webservers and the daemon start only on a schema migrated to this image's Dagster
+    (docs/upgrading.md); the step itself runs once and waits for the database."""
+    for name in ("webserver", "webserver-readonly", "daemon"):
+        assert compose["services"][name]["depends_on"]["migrate"] == {"condition": "service_completed_successfully"}
+    migrate = compose["services"]["migrate"]
+    assert migrate["restart"] == "no"
+    assert migrate["depends_on"]["postgres"]["condition"] == "service_healthy"
