@@ -61,12 +61,18 @@ RUN UV_COMPILE_BYTECODE=0 /opt/uv/bin/uv sync --frozen --no-dev --offline ${UV_E
 # ---------------------------------------------------------------------------------------
 FROM ${PYTHON_BASE_IMAGE} AS runtime
 ARG APP_UID=10001
+# pg_dump, pg_restore and psql for the `migrate` step's backups and restores
+# (scripts/migrate.py), at the major version of the bundled Postgres (17).
+RUN apt-get update -qq \
+ && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends postgresql-client-17 >/dev/null \
+ && rm -rf /var/lib/apt/lists/*
 RUN groupadd --system --gid "${APP_UID}" dagster \
  && useradd --system --uid "${APP_UID}" --gid dagster --home-dir /opt/dagster --shell /usr/sbin/nologin dagster \
  && mkdir -p /opt/dagster/dagster_home/logs /opt/dagster/dagster_home/.logs_queue /opt/dagster/dagster_home/storage \
-        /opt/dagster/project /var/lib/dagster/warehouse \
+        /opt/dagster/project /var/lib/dagster/warehouse /var/lib/dagster/backups \
  && chown dagster:dagster /opt/dagster/dagster_home/logs /opt/dagster/dagster_home/.logs_queue \
-        /opt/dagster/dagster_home/storage /var/lib/dagster/warehouse
+        /opt/dagster/dagster_home/storage /var/lib/dagster/warehouse \
+ && chown dagster:dagster /var/lib/dagster/backups && chmod 0700 /var/lib/dagster/backups
 COPY --from=deps /opt/venv /opt/venv
 ENV PATH=/opt/venv/bin:$PATH \
     VIRTUAL_ENV=/opt/venv \

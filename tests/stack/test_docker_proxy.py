@@ -20,7 +20,7 @@ pytestmark = pytest.mark.stack
 
 SOCKET = "/var/run/docker.sock"
 PROXIES = ("docker-proxy", "docker-proxy-housekeeping")
-OTHER_SERVICES = ("postgres", "minio", "create-buckets", "user-code", "webserver", "daemon")
+OTHER_SERVICES = ("postgres", "minio", "create-buckets", "migrate", "user-code", "webserver", "daemon")
 LAUNCHER_PROXY = "tcp://docker-proxy:2375"
 HOUSEKEEPING_PROXY = "tcp://docker-proxy-housekeeping:2375"
 # How the proxies refuse: 400 for a call that may not carry the body it sent (decided before

@@ -14,7 +14,7 @@ ALLOWED_CAPS = {
     "postgres": {"CHOWN", "DAC_OVERRIDE", "FOWNER", "SETUID", "SETGID"},
     "gateway": {"NET_BIND_SERVICE"},
 }
-DAGSTER_SERVICES = ("create-buckets", "user-code", "webserver", "webserver-readonly", "daemon")
+DAGSTER_SERVICES = ("create-buckets", "migrate", "user-code", "webserver", "webserver-readonly", "daemon")
 # The Docker API proxies: root in the container only to open the socket, with no capability.
 PROXIES = ("docker-proxy", "docker-proxy-housekeeping")
 SERVICES = ("postgres", "minio", "gateway", *PROXIES, *DAGSTER_SERVICES)

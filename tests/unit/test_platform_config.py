@@ -178,3 +178,13 @@ def test_only_the_gateway_is_published():
         for service, mappings in ports.items():
             for mapping in mappings:
                 assert mapping.startswith("127.0.0.1:"), f"{path.name}: {service} publishes {mapping} beyond loopback"
+
+
+def test_every_process_opening_the_instance_waits_for_the_migrate_step(compose):
+    """The webservers and the daemon start only on a schema migrated to this image's Dagster
+    (docs/upgrading.md); the step itself runs once and waits for the database."""
+    for name in ("webserver", "webserver-readonly", "daemon"):
+        assert compose["services"][name]["depends_on"]["migrate"] == {"condition": "service_completed_successfully"}
+    migrate = compose["services"]["migrate"]
+    assert migrate["restart"] == "no"
+    assert migrate["depends_on"]["postgres"]["condition"] == "service_healthy"
