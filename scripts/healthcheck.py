@@ -13,7 +13,12 @@ check the real thing:
     healthcheck.py http http://127.0.0.1:3000/server_info    HTTP 200 from the webserver
     healthcheck.py daemon [TYPE...]           every daemon thread of the running
                                               `dagster-daemon` wrote a heartbeat to Postgres
-                                              within DAGSTER_DAEMON_HEARTBEAT_TOLERANCE seconds
+                                              within DAGSTER_DAEMON_HEARTBEAT_TOLERANCE seconds,
+                                              and the run queue is not stalled (no run queued
+                                              for DAGSTER_RUN_QUEUE_STALL_SECONDS while
+                                              nothing runs); a daemon wedged for longer than
+                                              DAGSTER_DAEMON_RESTART_AFTER_SECONDS is sent
+                                              SIGTERM, so its restart policy brings it back
 
 Exit 0 when healthy, 1 otherwise (with one line on stderr saying why, which `docker inspect`
 shows under State.Health).
@@ -29,6 +34,15 @@ import time
 TIMEOUT_SECONDS = float(os.environ.get("HEALTHCHECK_TIMEOUT_SECONDS", "3"))
 # Daemon threads heartbeat every 30 s; three missed beats mean a wedged thread, not a slow one.
 DEFAULT_DAEMON_TOLERANCE_SECONDS = 100
+# The run queue dequeues every second. With no run in progress, no run or tag limit can hold a
+# queued run back, so one still queued after this long means the dequeue loop stopped.
+DEFAULT_QUEUE_STALL_SECONDS = 600
+# Docker never restarts an unhealthy container, and dagster-daemon only logs threads that
+# stopped heartbeating: past this, the probe ends the daemon so `restart:` starts a fresh one.
+# It also bounds how often that can happen (a daemon younger than this is never ended).
+DEFAULT_DAEMON_RESTART_AFTER_SECONDS = 300
+# Statuses in which the run queue counts a run against its limits (dagster ACTIVE_RUN_STATUSES).
+_ACTIVE_RUN_STATUSES = ("STARTING", "STARTED", "CANCELING")
 
 
 def _fail(reason: str) -> None:
@@ -142,6 +156,64 @@ def http_ok(url: str) -> None:
         _fail(f"GET {url} answered {status_line!r}")
 
 
+def stalled_queue(cursor, now: float, stall_seconds: float, since: float = 0.0) -> str | None:
+    """Why the run queue looks stalled, or None: a run QUEUED for `stall_seconds` with none active.
+
+    `cursor` is any DB-API cursor on Dagster's run storage (Postgres here, SQLite in the unit
+    tests): the query is plain SQL. Time queued counts from `since` at the earliest (the
+    daemon's start), so a fresh daemon gets the whole window to drain an old queue.
+    """
+    from datetime import datetime, timezone
+
+    # Constants only, written out: the same text works with psycopg2's and sqlite3's paramstyles.
+    statuses = ", ".join(f"'{status}'" for status in ("QUEUED", *_ACTIVE_RUN_STATUSES))
+    cursor.execute(f"SELECT status, count(*), min(update_timestamp) FROM runs WHERE status IN ({statuses}) GROUP BY status")
+    counts, oldest = {}, {}
+    for status, count, first in cursor.fetchall():
+        counts[status] = count
+        # Dagster writes UTC wall time without a zone (SQLite hands it back as text).
+        first = datetime.fromisoformat(first) if isinstance(first, str) else first
+        oldest[status] = (first if first.tzinfo else first.replace(tzinfo=timezone.utc)).timestamp()
+    if "QUEUED" not in counts or any(counts.get(status) for status in _ACTIVE_RUN_STATUSES):
+        return None
+    queued_for = now - max(oldest["QUEUED"], since)
+    if queued_for <= stall_seconds:
+        return None
+    return f"run queue stalled: {counts['QUEUED']} run(s) queued, the oldest for {queued_for:.0f} s, none in progress"
+
+
+def _daemon_process_age() -> float | None:
+    """Seconds since PID 1 started, when PID 1 is `dagster-daemon` (the probe shares its namespace)."""
+    try:
+        with open("/proc/1/cmdline", "rb") as fh:
+            if b"dagster-daemon" not in fh.read():
+                return None
+        with open("/proc/1/stat") as fh:
+            started_ticks = int(fh.read().rsplit(")", 1)[1].split()[19])
+        with open("/proc/uptime") as fh:
+            uptime = float(fh.read().split()[0])
+    except (OSError, ValueError, IndexError):
+        return None
+    return uptime - started_ticks / os.sysconf("SC_CLK_TCK")
+
+
+def _restart_if_wedged(reason: str, wedged_for: float) -> None:
+    """Fail with `reason`; first end a daemon that has been wedged past the restart threshold.
+
+    SIGTERM makes dagster-daemon shut its threads down (30 s each at most; they are daemon
+    threads, so a stuck one cannot keep the process alive) and exit; `restart: unless-stopped`
+    then starts a new process with a new dequeue thread pool.
+    """
+    restart_after = float(os.environ.get("DAGSTER_DAEMON_RESTART_AFTER_SECONDS") or DEFAULT_DAEMON_RESTART_AFTER_SECONDS)
+    age = _daemon_process_age()
+    if restart_after > 0 and age is not None and wedged_for > restart_after and age > restart_after:
+        import signal
+
+        os.kill(1, signal.SIGTERM)
+        reason += f"; wedged for {wedged_for:.0f} s: sent SIGTERM to dagster-daemon so that it restarts"
+    _fail(reason)
+
+
 def daemon_heartbeats(*required_types: str) -> None:
     """Require a fresh heartbeat from every daemon thread of the newest `dagster-daemon`.
 
@@ -150,7 +222,9 @@ def daemon_heartbeats(*required_types: str) -> None:
     an earlier process (a daemon type since switched off) are ignored. `required_types` (for
     example QUEUED_RUN_COORDINATOR: no runs start without it) must have heartbeated at all,
     so a daemon counts as healthy only once it can do its job. The query is the one
-    `dagster-daemon liveness-check` makes, without importing Dagster.
+    `dagster-daemon liveness-check` makes, without importing Dagster. Then the run queue
+    must not be stalled (`stalled_queue`). A daemon wedged either way for longer than
+    DAGSTER_DAEMON_RESTART_AFTER_SECONDS is ended, to be restarted (`_restart_if_wedged`).
     """
     # Run with -S (no site): add the packages of the venv this python belongs to, for psycopg2.
     venv = os.path.dirname(os.path.dirname(os.path.abspath(sys.executable)))
@@ -158,6 +232,7 @@ def daemon_heartbeats(*required_types: str) -> None:
     import psycopg2
 
     tolerance = float(os.environ.get("DAGSTER_DAEMON_HEARTBEAT_TOLERANCE") or DEFAULT_DAEMON_TOLERANCE_SECONDS)
+    stall_seconds = float(os.environ.get("DAGSTER_RUN_QUEUE_STALL_SECONDS") or DEFAULT_QUEUE_STALL_SECONDS)
     env = os.environ
     try:
         conn = psycopg2.connect(
@@ -169,22 +244,28 @@ def daemon_heartbeats(*required_types: str) -> None:
             connect_timeout=int(TIMEOUT_SECONDS),
         )
     except psycopg2.Error as exc:
+        # Not the daemon's fault: never restarted for it.
         _fail(f"cannot reach Postgres: {str(exc).strip()}")
+    now = time.time()
+    daemon_age = _daemon_process_age()
     with conn, conn.cursor() as cur:
         # `timestamp` holds UTC wall time (no zone), so epoch() of it is the UTC instant.
         cur.execute("SELECT daemon_type, daemon_id, extract(epoch FROM timestamp)::float8 FROM daemon_heartbeats")
         rows = cur.fetchall()
+        stalled = stalled_queue(cur, now, stall_seconds, since=now - daemon_age if daemon_age is not None else 0.0)
     conn.close()
     if not rows:
         _fail("no daemon heartbeat yet")
     newest_id = max(rows, key=lambda row: row[2])[1]
-    now = time.time()
     stale = {kind: now - at for kind, daemon_id, at in rows if daemon_id == newest_id and now - at > tolerance}
     missing = set(required_types) - {kind for kind, daemon_id, _ in rows if daemon_id == newest_id}
     if missing:
         _fail(f"no heartbeat yet from {', '.join(sorted(missing))}")
     if stale:
-        _fail(", ".join(f"{kind} last heartbeat {age:.0f} s ago" for kind, age in sorted(stale.items())))
+        reason = ", ".join(f"{kind} last heartbeat {age:.0f} s ago" for kind, age in sorted(stale.items()))
+        _restart_if_wedged(reason, max(stale.values()) - tolerance)
+    if stalled:
+        _restart_if_wedged(stalled, stall_seconds)
 
 
 def main(argv: list[str]) -> None:
