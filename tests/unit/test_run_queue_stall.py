@@ -1,4 +1,4 @@
-"""The daemon probe's run-queue check (scripts/healthcheck.py `stalled_queue`) on a real instance.
+"""The daemon probe's run-queue check and wedged-daemon clock (scripts/healthcheck.py).
 
 Runs are created by a real DagsterInstance (SQLite storage in a temp dir), and the check reads
 that instance's runs table with the same SQL it sends to Postgres in the container.
@@ -11,7 +11,8 @@ from pathlib import Path
 import dagster as dg
 import pytest
 from dagster._core.remote_origin import RegisteredCodeLocationOrigin, RemoteJobOrigin, RemoteRepositoryOrigin
-from healthcheck import stalled_queue
+
+from healthcheck import clear_wedged, stalled_queue, wedged_for
 
 STALL_SECONDS = 600
 
@@ -74,3 +75,14 @@ def test_empty_queue_and_fresh_daemon_are_not_stalls(instance, tmp_path):
     later = time.time() + 10 * STALL_SECONDS
     assert _check(tmp_path, later, since=later - 60) is None
     assert _check(tmp_path, later, since=later - STALL_SECONDS - 1) is not None
+
+
+def test_wedged_time_counts_from_the_first_sighting_of_the_same_daemon(tmp_path):
+    """Probes share the first sighting through a file; a new daemon process or a clear resets it."""
+    state = str(tmp_path / "wedged")
+    assert wedged_for(state, "1234", now=1000.0) == 0.0
+    assert wedged_for(state, "1234", now=1400.0) == 400.0
+    assert wedged_for(state, "5678", now=1500.0) == 0.0, "a restarted daemon starts from zero"
+    clear_wedged(state)
+    clear_wedged(state)  # clearing twice is harmless: every healthy probe clears
+    assert wedged_for(state, "5678", now=1600.0) == 0.0
