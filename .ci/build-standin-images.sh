@@ -73,10 +73,12 @@ have_image "$caddy_image" || build "$caddy_image" "$here/standins/caddy" "PYTHON
 # --entrypoint id` sees the image's own user, whatever the entrypoint would do.
 expect_user() { # expect_user <image> <uid:gid of the default user> [<account> <uid:gid>]
   local image="$1" want="$2" got
-  got="$(docker run --rm --network none --entrypoint id "$image" -u):$(docker run --rm --network none --entrypoint id "$image" -g)"
+  got="$(docker run --rm --network none --entrypoint id "$image")"
+  [[ "$got" =~ ^uid=([0-9]+).*\ gid=([0-9]+) ]] && got="${BASH_REMATCH[1]}:${BASH_REMATCH[2]}"
   [ "$got" = "$want" ] || { echo "ERROR: $image runs as $got, upstream as $want" >&2; exit 1; }
   if [ $# -eq 4 ]; then
-    got="$(docker run --rm --network none --entrypoint id "$image" -u "$3"):$(docker run --rm --network none --entrypoint id "$image" -g "$3")"
+    got="$(docker run --rm --network none --entrypoint id "$image" "$3")"
+    [[ "$got" =~ ^uid=([0-9]+).*\ gid=([0-9]+) ]] && got="${BASH_REMATCH[1]}:${BASH_REMATCH[2]}"
     [ "$got" = "$4" ] || { echo "ERROR: $image has $3 as $got, upstream as $4" >&2; exit 1; }
   fi
   echo "==> $image: default user $want${3:+, $3 $4} (as upstream)"
