@@ -13,7 +13,13 @@ check the real thing:
     healthcheck.py http http://127.0.0.1:3000/server_info    HTTP 200 from the webserver
     healthcheck.py daemon [TYPE...]           every daemon thread of the running
                                               `dagster-daemon` wrote a heartbeat to Postgres
-                                              within DAGSTER_DAEMON_HEARTBEAT_TOLERANCE seconds
+                                              within DAGSTER_DAEMON_HEARTBEAT_TOLERANCE seconds,
+                                              and the run queue is not stalled (no run queued
+                                              for DAGSTER_RUN_QUEUE_STALL_SECONDS while
+                                              nothing runs); a daemon that probes have seen
+                                              wedged for DAGSTER_DAEMON_RESTART_AFTER_SECONDS
+                                              is sent SIGTERM, so its restart policy brings
+                                              it back
 
 Exit 0 when healthy, 1 otherwise (with one line on stderr saying why, which `docker inspect`
 shows under State.Health).
@@ -29,6 +35,17 @@ import time
 TIMEOUT_SECONDS = float(os.environ.get("HEALTHCHECK_TIMEOUT_SECONDS", "3"))
 # Daemon threads heartbeat every 30 s; three missed beats mean a wedged thread, not a slow one.
 DEFAULT_DAEMON_TOLERANCE_SECONDS = 100
+# The run queue dequeues every second. With no run in progress, no run or tag limit can hold a
+# queued run back, so one still queued after this long means the dequeue loop stopped.
+DEFAULT_QUEUE_STALL_SECONDS = 600
+# Docker never restarts an unhealthy container, and dagster-daemon only logs threads that
+# stopped heartbeating: once probes have seen the daemon wedged this long, the probe ends it
+# so that `restart:` starts a fresh one (0 turns this off).
+DEFAULT_DAEMON_RESTART_AFTER_SECONDS = 300
+# Where probes keep their first sighting of a wedged daemon (the daemon's /tmp is a tmpfs).
+WEDGED_STATE_FILE = "/tmp/healthcheck-daemon-wedged"
+# Statuses in which the run queue counts a run against its limits (dagster ACTIVE_RUN_STATUSES).
+_ACTIVE_RUN_STATUSES = ("STARTING", "STARTED", "CANCELING")
 
 
 def _fail(reason: str) -> None:
@@ -142,6 +159,106 @@ def http_ok(url: str) -> None:
         _fail(f"GET {url} answered {status_line!r}")
 
 
+def stalled_queue(cursor, now: float, stall_seconds: float, since: float = 0.0) -> str | None:
+    """Why the run queue looks stalled, or None: a run QUEUED for `stall_seconds` with none active.
+
+    `cursor` is any DB-API cursor on Dagster's run storage (Postgres here, SQLite in the unit
+    tests): the query is plain SQL. Time queued counts from `since` at the earliest (the
+    daemon's start), so a fresh daemon gets the whole window to drain an old queue.
+    """
+    from datetime import UTC, datetime
+
+    # Constants only, written out: the same text works with psycopg2's and sqlite3's paramstyles.
+    statuses = ", ".join(f"'{status}'" for status in ("QUEUED", *_ACTIVE_RUN_STATUSES))
+    cursor.execute(
+        f"SELECT status, count(*), min(update_timestamp) FROM runs WHERE status IN ({statuses}) GROUP BY status"
+    )
+    counts, oldest = {}, {}
+    for status, count, stored in cursor.fetchall():
+        counts[status] = count
+        # Dagster writes UTC wall time without a zone (SQLite hands it back as text).
+        first = datetime.fromisoformat(stored) if isinstance(stored, str) else stored
+        oldest[status] = (first if first.tzinfo else first.replace(tzinfo=UTC)).timestamp()
+    if "QUEUED" not in counts or any(counts.get(status) for status in _ACTIVE_RUN_STATUSES):
+        return None
+    queued_for = now - max(oldest["QUEUED"], since)
+    if queued_for <= stall_seconds:
+        return None
+    return f"run queue stalled: {counts['QUEUED']} run(s) queued, the oldest for {queued_for:.0f} s, none in progress"
+
+
+def _daemon_process_start() -> str | None:
+    """PID 1's start time (clock ticks since boot) when PID 1 is `dagster-daemon`, else None.
+
+    The probe runs in the daemon container's PID namespace, where the daemon is PID 1; its
+    start time tells one daemon process from the next.
+    """
+    try:
+        with open("/proc/1/cmdline", "rb") as fh:
+            if b"dagster-daemon" not in fh.read():
+                return None
+        with open("/proc/1/stat") as fh:
+            return fh.read().rsplit(")", 1)[1].split()[19]
+    except (OSError, IndexError):
+        return None
+
+
+def _daemon_process_age(start_ticks: str | None) -> float | None:
+    """Seconds since the daemon process started, from `_daemon_process_start`."""
+    if start_ticks is None:
+        return None
+    with open("/proc/uptime") as fh:
+        return float(fh.read().split()[0]) - int(start_ticks) / os.sysconf("SC_CLK_TCK")
+
+
+def wedged_for(state_file: str, daemon: str, now: float) -> float:
+    """Seconds the probe has seen this daemon process wedged without a break (0 the first time).
+
+    Probes are separate processes, so the first sighting is kept in `state_file` (on /tmp);
+    `clear_wedged` removes it when a probe finds the daemon well or cannot judge (Postgres
+    unreachable). Counting from the probe's own first sighting, not from the age of the last
+    heartbeat, means a daemon that was merely cut off from Postgres is never ended for it.
+    """
+    try:
+        with open(state_file) as fh:
+            seen_daemon, first_seen = fh.read().split()
+        if seen_daemon == daemon:
+            return now - float(first_seen)
+    except (OSError, ValueError):
+        pass
+    with open(state_file, "w") as fh:
+        fh.write(f"{daemon} {now}")
+    return 0.0
+
+
+def clear_wedged(state_file: str) -> None:
+    """Forget an earlier sighting of a wedged daemon (see `wedged_for`)."""
+    try:  # noqa: SIM105 (contextlib would be one more import on every probe)
+        os.remove(state_file)
+    except FileNotFoundError:
+        pass
+
+
+def _restart_if_wedged(reason: str, daemon: str | None, now: float) -> None:
+    """Fail with `reason`; first end the daemon if probes have seen it wedged for too long.
+
+    SIGTERM makes dagster-daemon shut its threads down (30 s each at most; they are daemon
+    threads, so a stuck one cannot keep the process alive) and exit; `restart: unless-stopped`
+    then starts a new process with a new dequeue thread pool.
+    """
+    restart_after = float(
+        os.environ.get("DAGSTER_DAEMON_RESTART_AFTER_SECONDS") or DEFAULT_DAEMON_RESTART_AFTER_SECONDS
+    )
+    if daemon is not None and restart_after > 0:
+        wedged = wedged_for(WEDGED_STATE_FILE, daemon, now)
+        if wedged > restart_after:
+            import signal
+
+            os.kill(1, signal.SIGTERM)
+            reason += f"; wedged for {wedged:.0f} s: sent SIGTERM to dagster-daemon so that it restarts"
+    _fail(reason)
+
+
 def daemon_heartbeats(*required_types: str) -> None:
     """Require a fresh heartbeat from every daemon thread of the newest `dagster-daemon`.
 
@@ -150,7 +267,9 @@ def daemon_heartbeats(*required_types: str) -> None:
     an earlier process (a daemon type since switched off) are ignored. `required_types` (for
     example QUEUED_RUN_COORDINATOR: no runs start without it) must have heartbeated at all,
     so a daemon counts as healthy only once it can do its job. The query is the one
-    `dagster-daemon liveness-check` makes, without importing Dagster.
+    `dagster-daemon liveness-check` makes, without importing Dagster. Then the run queue
+    must not be stalled (`stalled_queue`). A daemon seen wedged either way for longer than
+    DAGSTER_DAEMON_RESTART_AFTER_SECONDS is ended, to be restarted (`_restart_if_wedged`).
     """
     # Run with -S (no site): add the packages of the venv this python belongs to, for psycopg2.
     venv = os.path.dirname(os.path.dirname(os.path.abspath(sys.executable)))
@@ -158,6 +277,7 @@ def daemon_heartbeats(*required_types: str) -> None:
     import psycopg2
 
     tolerance = float(os.environ.get("DAGSTER_DAEMON_HEARTBEAT_TOLERANCE") or DEFAULT_DAEMON_TOLERANCE_SECONDS)
+    stall_seconds = float(os.environ.get("DAGSTER_RUN_QUEUE_STALL_SECONDS") or DEFAULT_QUEUE_STALL_SECONDS)
     env = os.environ
     try:
         conn = psycopg2.connect(
@@ -169,22 +289,32 @@ def daemon_heartbeats(*required_types: str) -> None:
             connect_timeout=int(TIMEOUT_SECONDS),
         )
     except psycopg2.Error as exc:
+        # Not the daemon's fault: never restarted for it, and its clock starts again.
+        clear_wedged(WEDGED_STATE_FILE)
         _fail(f"cannot reach Postgres: {str(exc).strip()}")
+    now = time.time()
+    daemon = _daemon_process_start()
+    daemon_age = _daemon_process_age(daemon)
     with conn, conn.cursor() as cur:
         # `timestamp` holds UTC wall time (no zone), so epoch() of it is the UTC instant.
         cur.execute("SELECT daemon_type, daemon_id, extract(epoch FROM timestamp)::float8 FROM daemon_heartbeats")
         rows = cur.fetchall()
+        stalled = stalled_queue(cur, now, stall_seconds, since=now - daemon_age if daemon_age is not None else 0.0)
     conn.close()
     if not rows:
         _fail("no daemon heartbeat yet")
     newest_id = max(rows, key=lambda row: row[2])[1]
-    now = time.time()
     stale = {kind: now - at for kind, daemon_id, at in rows if daemon_id == newest_id and now - at > tolerance}
     missing = set(required_types) - {kind for kind, daemon_id, _ in rows if daemon_id == newest_id}
     if missing:
         _fail(f"no heartbeat yet from {', '.join(sorted(missing))}")
     if stale:
-        _fail(", ".join(f"{kind} last heartbeat {age:.0f} s ago" for kind, age in sorted(stale.items())))
+        _restart_if_wedged(
+            ", ".join(f"{kind} last heartbeat {age:.0f} s ago" for kind, age in sorted(stale.items())), daemon, now
+        )
+    if stalled:
+        _restart_if_wedged(stalled, daemon, now)
+    clear_wedged(WEDGED_STATE_FILE)
 
 
 def main(argv: list[str]) -> None:

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Run SeaweedFS with MinIO's command line and environment contract.
+"""`minio` of the stand-in: run SeaweedFS with MinIO's command line and environment contract.
 
 Accepts `server <data-dir> [--address :9000] [--console-address ...]`, reads
 MINIO_ROOT_USER / MINIO_ROOT_PASSWORD, writes a SeaweedFS identities file granting that
@@ -15,7 +15,9 @@ import tempfile
 def main(argv: list[str]) -> None:
     """Translate MinIO's CLI into a `weed mini` invocation and exec it."""
     if not argv or argv[0] != "server":
-        os.execvp(argv[0], argv)  # anything else (e.g. `bash`) runs as given
+        # Like the real binary behind the image's entrypoint: `docker run IMAGE bash` runs
+        # `minio bash`, which fails, so nothing passes here that would fail upstream.
+        sys.exit(f"stand-in minio: only `minio server ...` is implemented, not {argv}")
     data_dir, port = "/data", "9000"
     args = iter(argv[1:])
     for arg in args:
