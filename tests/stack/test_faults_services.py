@@ -17,6 +17,7 @@ import uuid
 
 import pytest
 
+from app.resources.shop_source import ShopSource
 from platform_client import TERMINAL
 
 pytestmark = [pytest.mark.stack, pytest.mark.disruptive]
@@ -226,3 +227,89 @@ def test_s3_outage_mid_run_is_retried_and_lands_once(stack, wait_for):
     assert run["status"] == "SUCCESS", run
     assert stack.warehouse_rows(name) == ROWS
     assert f"processed/{name}" in stack.s3_keys(stack.env["LANDING_BUCKET"], "processed/")
+
+
+# What ingest_orders_job writes to the lake: one object per asset (all unpartitioned).
+INGEST_OBJECTS = {
+    "raw_orders": "raw_orders.parquet",
+    "staged_orders": "staged_orders.parquet",
+    "shop/customers": "shop/customers.parquet",
+    "shop/orders": "shop/orders.parquet",
+    "shop/order_items": "shop/order_items.parquet",
+}
+# Rows and distinct order ids of lake objects, read in the tools container (pandas is there).
+LAKE_ROWS = """
+import io, json, sys
+import pandas as pd
+from app.resources.s3_store import S3Store
+client = S3Store.from_environment().client()
+for key in sys.argv[2:]:
+    frame = pd.read_parquet(io.BytesIO(client.get_object(Bucket=sys.argv[1], Key=key)["Body"].read()))
+    ids = frame["order_id"].nunique() if "order_id" in frame else None
+    print(json.dumps({"key": key, "rows": len(frame), "order_ids": ids}))
+"""
+S3_OUTAGE_SECONDS = 20
+
+
+def test_s3_outage_during_ingest_orders_job_is_ridden_through_by_step_retries(stack, wait_for):
+    """Stop S3 as ingest_orders_job starts and keep it down for 20 s after its first step hit the
+    outage: the steps retry with backoff inside the same run (no new run, no operator), the run
+    succeeds, every asset is materialized exactly once, and each lake object holds one copy of
+    its rows (staged_orders: one row per order id).
+
+    Fails without the step retries: the first lake write failed the run within seconds
+    (REFERENCE section 12), and run_retries does not retry step failures."""
+    lake = stack.env["LAKE_BUCKET"]
+    run_id = stack.launch("ingest_orders_job")
+    wait_for(
+        lambda: stack.psql(f"SELECT status FROM runs WHERE run_id = '{run_id}'") in ("STARTING", "STARTED"),
+        RUN_WAIT,
+        "ingest_orders_job to be launched",
+        interval=0.5,
+    )
+    stack.compose("stop", "--timeout", "1", "minio", timeout=120)
+    try:
+        first = wait_for(
+            lambda: events(stack, run_id, "STEP_UP_FOR_RETRY") or stack.client("run", run_id)["status"] in TERMINAL,
+            RUN_WAIT,
+            "a step of ingest_orders_job to hit the S3 outage",
+            interval=1,
+        )
+        hit = time.monotonic()
+        assert first is not True, f"the run finished without a step retry: {stack.client('run', run_id)}"
+        assert "S3 unreachable at" in json.dumps(first[0]), json.dumps(first[0])[:3000]
+        time.sleep(max(0.0, S3_OUTAGE_SECONDS - (time.monotonic() - hit)))
+        assert stack.client("run", run_id)["status"] not in TERMINAL, "the run ended during the outage"
+    finally:
+        stack.compose("start", "minio", timeout=180)
+        stack.wait_healthy("minio", timeout=SERVICE_WAIT)
+
+    run = stack.wait_run(run_id, RUN_WAIT)
+    assert run["status"] == "SUCCESS", run
+    assert len(events(stack, run_id, "STEP_UP_FOR_RETRY")) >= 2, "the outage was ridden through by one retry"
+    assert stack.client("runs", "--tag", f"dagster/parent_run_id={run_id}") == [], "a new run was needed"
+
+    materialized = [
+        "/".join(e["dagster_event"]["event_specific_data"]["materialization"]["asset_key"]["path"])
+        for e in events(stack, run_id, "ASSET_MATERIALIZATION")
+    ]
+    assert sorted(materialized) == sorted(INGEST_OBJECTS), materialized
+    keys = set(stack.s3_keys(lake))
+    assert set(INGEST_OBJECTS.values()) <= keys, sorted(keys)
+    stored = {
+        entry["key"]: entry
+        for entry in map(json.loads, stack.tool("python", "-c", LAKE_ROWS, lake, *INGEST_OBJECTS.values()).splitlines())
+    }
+    # The code location's own source, with the stack's row count: the rows each object must hold once.
+    shop = ShopSource(row_count=int(stack.env["ORDERS_ROW_COUNT"]))
+    expected = {
+        "raw_orders.parquet": shop.orders_api_feed(),
+        "staged_orders.parquet": shop.orders(),
+        "shop/customers.parquet": shop.customers(),
+        "shop/orders.parquet": shop.orders(),
+        "shop/order_items.parquet": shop.order_items(),
+    }
+    assert {key: stored[key]["rows"] for key in expected} == {key: len(frame) for key, frame in expected.items()}
+    assert stored["staged_orders.parquet"]["order_ids"] == len(shop.orders()), stored
+    # Compute logs are uploaded when the run's steps are done (after the outage): none were lost.
+    assert any(run_id in key for key in stack.s3_keys(stack.env["COMPUTE_LOGS_BUCKET"], "compute-logs/")), run_id
