@@ -31,6 +31,11 @@ Why not a library IO manager (evaluated for issue 9):
   resolves ``s3fs`` 0.4.2 from 2020. Its ``handle_output`` also refuses several partitions
   per output, the very case needed here, so a subclass would override most of it.
 
+S3 outages: every read and write of a step goes through ``S3Store.retry_step_when_unreachable``,
+so a step that cannot reach S3 is retried by Dagster with backoff (``S3Store`` documents the
+schedule) instead of failing the run. A retry rewrites the same object keys (one object per
+partition, replaced whole), so no partition is ever written twice.
+
 One Parquet object per partition keeps parallel runs free of any lock, stays readable by
 every engine (``read_parquet('s3://lake/daily_events/*.parquet')``), and reuses the
 platform's one S3 connection: pyarrow encodes and decodes Parquet in memory, and the bytes go
@@ -71,6 +76,14 @@ def object_key(asset_path: list[str], partition_key: str | None = None, is_multi
     return f"{base}/{partition_path(partition_key, is_multi)}.parquet"
 
 
+def _attempt(context: dg.InputContext | dg.OutputContext) -> int:
+    """The step's retry number (0 on the first try, and outside a run)."""
+    try:
+        return context.step_context.previous_attempt_count
+    except dg.DagsterInvariantViolationError:  # a context built by hand (tests), not by a run
+        return 0
+
+
 class S3ParquetIOManager(dg.ConfigurableIOManager):
     """Stores pandas DataFrames as Parquet in ``s3://<bucket>/`` via pyarrow (no DuckDB httpfs)."""
 
@@ -100,11 +113,12 @@ class S3ParquetIOManager(dg.ConfigurableIOManager):
         keys = self._keys(context)
         slices = partition_slices(context, obj) if len(keys) > 1 else [obj]
         client = self.store.client()
-        for key, frame in zip(keys, slices, strict=True):
-            buffer = io.BytesIO()
-            pq.write_table(pa.Table.from_pandas(frame, preserve_index=False), buffer)
-            buffer.seek(0)
-            client.upload_fileobj(buffer, self.bucket, key)
+        with self.store.retry_step_when_unreachable(_attempt(context), f"writing s3://{self.bucket}/{keys[0]}"):
+            for key, frame in zip(keys, slices, strict=True):
+                buffer = io.BytesIO()
+                pq.write_table(pa.Table.from_pandas(frame, preserve_index=False), buffer)
+                buffer.seek(0)
+                client.upload_fileobj(buffer, self.bucket, key)
         location = keys[0] if len(keys) == 1 else f"{keys[0].rsplit('/', 1)[0]}/"
         context.add_output_metadata(
             {
@@ -125,13 +139,15 @@ class S3ParquetIOManager(dg.ConfigurableIOManager):
         import pyarrow.parquet as pq
 
         keys = sorted(self._keys(context))
-        missing = [key for key in keys if not self.store.exists(self.bucket, key)]
-        if missing:
-            raise FileNotFoundError(
-                f"{len(missing)} object(s) of {context.asset_key.to_user_string()} missing in "
-                f"s3://{self.bucket}/ (materialize those partitions first): {', '.join(missing)}"
-            )
-        frames = [pq.read_table(io.BytesIO(self._download(key))).to_pandas() for key in keys]
+        with self.store.retry_step_when_unreachable(_attempt(context), f"reading s3://{self.bucket}/{keys[0]}"):
+            missing = [key for key in keys if not self.store.exists(self.bucket, key)]
+            if missing:
+                raise FileNotFoundError(
+                    f"{len(missing)} object(s) of {context.asset_key.to_user_string()} missing in "
+                    f"s3://{self.bucket}/ (materialize those partitions first): {', '.join(missing)}"
+                )
+            blobs = [self._download(key) for key in keys]
+        frames = [pq.read_table(io.BytesIO(blob)).to_pandas() for blob in blobs]
         return frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)
 
 

@@ -14,12 +14,29 @@ credential chain when no key is set) apply the same way.
 """
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 
+import botocore.exceptions
+import dagster as dg
 from dagster_aws.s3 import S3Resource
 from dagster_aws.s3.utils import construct_s3_client
 from pydantic import Field, PrivateAttr
 
 DEFAULT_AWS_REGION = "us-east-1"
+
+# Connection-level S3 errors (endpoint down, DNS, timeouts): worth retrying, unlike bad input,
+# access denied or a missing object.
+S3_UNREACHABLE = (
+    botocore.exceptions.EndpointConnectionError,
+    botocore.exceptions.ConnectTimeoutError,
+    botocore.exceptions.ReadTimeoutError,
+    botocore.exceptions.ConnectionClosedError,
+)
+
+
+class S3UnavailableError(ConnectionError):
+    """S3 could not be reached (not a problem of the data): the step is retried."""
 
 
 class S3Store(S3Resource):
@@ -36,6 +53,20 @@ class S3Store(S3Resource):
         default=None,
         description="CA bundle (PEM file) to verify the endpoint's certificate with, e.g. a private CA. "
         "Unset: botocore's default (AWS_CA_BUNDLE, else certifi).",
+    )
+
+    # A step that cannot reach S3 is retried by Dagster after 3, 9, 21 and 45 s (exponential
+    # backoff): an outage of up to ~75 s passes unnoticed, a longer one fails the step after
+    # ~80 s plus its five attempts (each a few seconds of botocore's own quick retries), with an
+    # error naming the endpoint. Steps, not runs, are retried: run_retries never retries step
+    # failures, and only S3 connection errors are (a bug in an asset is not hammered on).
+    outage_step_retries: int = Field(
+        default=4,
+        description="How often a step that cannot reach S3 is retried before it fails (0: never).",
+    )
+    outage_retry_base_seconds: float = Field(
+        default=3.0,
+        description="Backoff base of those retries: waits of base * (2**n - 1), i.e. 3, 9, 21, 45 s.",
     )
 
     _client = PrivateAttr(default=None)
@@ -73,6 +104,30 @@ class S3Store(S3Resource):
             aws_secret_access_key=self.aws_secret_access_key,
             aws_session_token=self.aws_session_token,
         )
+
+    def outage_retry_policy(self) -> dg.RetryPolicy:
+        """The step retry schedule for S3 outages (``outage_step_retries``, exponential backoff)."""
+        return dg.RetryPolicy(
+            max_retries=self.outage_step_retries,
+            delay=self.outage_retry_base_seconds,
+            backoff=dg.Backoff.EXPONENTIAL,
+        )
+
+    @contextmanager
+    def retry_step_when_unreachable(self, attempt: int, action: str) -> Iterator[None]:
+        """Turn an S3 connection error inside the block into a Dagster step retry with backoff.
+
+        ``attempt`` is the step's retry number (0 on the first try), ``action`` says what the
+        step was doing (it goes into the error, with the endpoint). Re-running the step is safe
+        because every write replaces its own object or slice, so a retry never duplicates data.
+        """
+        try:
+            yield
+        except S3_UNREACHABLE as exc:
+            policy = self.outage_retry_policy()
+            raise dg.RetryRequested(
+                max_retries=policy.max_retries, seconds_to_wait=policy.calculate_delay(attempt + 1)
+            ) from S3UnavailableError(f"S3 unreachable at {self.endpoint or 'AWS S3'} while {action}: {exc}")
 
     def client(self):
         """The boto3 S3 client of ``get_client()`` (created once per resource instance)."""

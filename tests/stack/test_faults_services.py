@@ -16,6 +16,7 @@ import uuid
 import pytest
 from gateway import EDITOR, Gateway
 
+from app.resources.shop_source import ShopSource
 from platform_client import TERMINAL
 
 pytestmark = [pytest.mark.stack, pytest.mark.disruptive]
@@ -224,3 +225,91 @@ def test_s3_outage_mid_run_is_retried_and_lands_once(stack, wait_for):
     assert run["status"] == "SUCCESS", run
     assert stack.warehouse_rows(name) == ROWS
     assert f"processed/{name}" in stack.s3_keys(stack.env["LANDING_BUCKET"], "processed/")
+
+
+# What ingest_orders_job writes to the lake: one object per asset (all unpartitioned).
+INGEST_OBJECTS = {
+    "raw_orders": "raw_orders.parquet",
+    "staged_orders": "staged_orders.parquet",
+    "shop/customers": "shop/customers.parquet",
+    "shop/orders": "shop/orders.parquet",
+    "shop/order_items": "shop/order_items.parquet",
+}
+# One tools container (each costs seconds of CPU) reads what the run left in S3: rows and
+# distinct order ids of the given lake objects, and the compute-log keys of the run.
+S3_AFTER_RUN = """
+import io, json, sys
+import pandas as pd
+from app.resources.s3_store import S3Store
+store = S3Store.from_environment()
+lake, logs, run_id, keys = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4:]
+def listed(bucket, prefix=""):
+    pages = store.client().get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix)
+    return [item["Key"] for page in pages for item in page.get("Contents", [])]
+stored = {}
+for key in keys:
+    frame = pd.read_parquet(io.BytesIO(store.client().get_object(Bucket=lake, Key=key)["Body"].read()))
+    stored[key] = {"rows": len(frame), "order_ids": int(frame["order_id"].nunique()) if "order_id" in frame else None}
+print(json.dumps({"objects": stored, "logs": [k for k in listed(logs) if run_id in k]}))
+"""
+S3_OUTAGE_SECONDS = 20
+
+
+def test_s3_outage_during_ingest_orders_job_is_ridden_through_by_step_retries(stack, wait_for):
+    """Stop S3, launch ingest_orders_job and keep S3 down for 20 s after its first step hit the
+    outage: the steps retry with backoff inside the same run (no new run, no operator), the run
+    succeeds, every asset is materialized exactly once, and each lake object holds one copy of
+    its rows (staged_orders: one row per order id).
+
+    Fails without the step retries: the first lake write failed the run within seconds
+    (REFERENCE section 12), and run_retries does not retry step failures."""
+    lake = stack.env["LAKE_BUCKET"]
+    # S3 goes down before the launch: nothing before the first step needs it, and a run's steps
+    # can finish in the second it takes to stop a container, so a stop "during the step" races.
+    stack.compose("stop", "--timeout", "1", "minio", timeout=120)
+    try:
+        run_id = stack.launch("ingest_orders_job")
+        first = wait_for(
+            lambda: events(stack, run_id, "STEP_UP_FOR_RETRY") or stack.client("run", run_id)["status"] in TERMINAL,
+            RUN_WAIT,
+            "a step of ingest_orders_job to hit the S3 outage",
+            interval=1,
+        )
+        hit = time.monotonic()
+        assert first is not True, f"the run finished without a step retry: {stack.client('run', run_id)}"
+        assert "S3 unreachable at" in json.dumps(first[0]), json.dumps(first[0])[:3000]
+        time.sleep(max(0.0, S3_OUTAGE_SECONDS - (time.monotonic() - hit)))
+        assert stack.client("run", run_id)["status"] not in TERMINAL, "the run ended during the outage"
+    finally:
+        stack.compose("start", "minio", timeout=180)
+        stack.wait_healthy("minio", timeout=SERVICE_WAIT)
+
+    run = stack.wait_run(run_id, RUN_WAIT)
+    assert run["status"] == "SUCCESS", run
+    assert len(events(stack, run_id, "STEP_UP_FOR_RETRY")) >= 2, "the outage was ridden through by one retry"
+    assert stack.client("runs", "--tag", f"dagster/parent_run_id={run_id}") == [], "a new run was needed"
+
+    materialized = [
+        "/".join(e["dagster_event"]["event_specific_data"]["materialization"]["asset_key"]["path"])
+        for e in events(stack, run_id, "ASSET_MATERIALIZATION")
+    ]
+    assert sorted(materialized) == sorted(INGEST_OBJECTS), materialized
+    found = json.loads(
+        stack.tool(
+            "python", "-c", S3_AFTER_RUN, lake, stack.env["COMPUTE_LOGS_BUCKET"], run_id, *INGEST_OBJECTS.values()
+        )
+    )
+    stored = found["objects"]
+    # The code location's own source, with the stack's row count: the rows each object must hold once.
+    shop = ShopSource(row_count=int(stack.env["ORDERS_ROW_COUNT"]))
+    expected = {
+        "raw_orders.parquet": shop.orders_api_feed(),
+        "staged_orders.parquet": shop.orders(),
+        "shop/customers.parquet": shop.customers(),
+        "shop/orders.parquet": shop.orders(),
+        "shop/order_items.parquet": shop.order_items(),
+    }
+    assert {key: stored[key]["rows"] for key in expected} == {key: len(frame) for key, frame in expected.items()}
+    assert stored["staged_orders.parquet"]["order_ids"] == len(shop.orders()), stored
+    # Compute logs are uploaded when the run's steps are done (after the outage): none were lost.
+    assert found["logs"], f"no compute logs of {run_id} in S3"

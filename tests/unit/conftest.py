@@ -201,6 +201,22 @@ def s3_store(s3_endpoint) -> S3Store:
 
 
 @pytest.fixture
+def unreachable_store() -> S3Store:
+    """An S3Store whose endpoint refuses connections (a port nobody listens on), as a stopped S3 does.
+
+    Its retries are immediate (no backoff, one botocore attempt per call), so a test sees the
+    whole retry schedule play out in well under a second.
+    """
+    return S3Store(
+        endpoint_url=f"http://127.0.0.1:{_free_port()}",
+        aws_access_key_id=S3_ACCESS_KEY,
+        aws_secret_access_key=S3_SECRET_KEY,
+        max_attempts=1,
+        outage_retry_base_seconds=0,
+    )
+
+
+@pytest.fixture
 def temporary_credentials(s3_endpoint) -> dict[str, str]:
     """Fresh temporary credentials from the test server's STS (AssumeRole), as S3Store fields."""
     sts = boto3.client(

@@ -6,7 +6,6 @@ from app.defs.landing.assets import landed_orders, warehouse_landed_orders
 from app.defs.landing.sensors import landing_zone_sensor
 from app.lib.landing_files import make_malformed_orders_csv, make_orders_csv
 from app.resources.landing_zone import REASON_SUFFIX, LandingZone
-from app.resources.s3_store import S3Store
 
 # Where the warehouse IO manager publishes landed files: <schema metadata>.<asset name>.
 TABLE = "landing.warehouse_landed_orders"
@@ -152,19 +151,12 @@ def test_odd_but_valid_names_are_published_each_under_its_own_name(land, landing
     assert keys("processed/") == {f"processed/{name}" for name in names}
 
 
-def test_an_unreachable_s3_is_retried_with_an_error_naming_it(instance, landing_zone, monkeypatch, keys):
-    """Reading the file while S3 is down requests a step retry (not a quarantine: the file is
-    fine) and the error names the S3 endpoint; the file is untouched."""
-    from app.defs.landing import assets
-
-    monkeypatch.setattr(assets, "S3_RETRIES", 1)
-    monkeypatch.setattr(assets, "S3_RETRY_SECONDS", 0)
+def test_an_unreachable_s3_is_retried_with_an_error_naming_it(instance, landing_zone, unreachable_store, keys):
+    """Reading the file while S3 is down requests step retries (not a quarantine: the file is
+    fine) until the outage budget is spent, and the error names the S3 endpoint; the file is untouched."""
     key = landing_zone.drop("while-down.csv", make_orders_csv(3))
     instance.add_dynamic_partitions("landing_files", ["while-down.csv"])
-    down = LandingZone(
-        store=S3Store(endpoint_url="http://127.0.0.1:9", aws_access_key_id="x", aws_secret_access_key="y"),
-        bucket=landing_zone.bucket,
-    )
+    down = LandingZone(store=unreachable_store, bucket=landing_zone.bucket)
     result = dg.materialize(
         [landed_orders],
         partition_key="while-down.csv",
@@ -174,9 +166,10 @@ def test_an_unreachable_s3_is_retried_with_an_error_naming_it(instance, landing_
         resources={"landing_zone": down},
     )
     retries = [e for e in result.all_events if e.event_type_value == "STEP_UP_FOR_RETRY"]
-    assert len(retries) == 1 and not result.success
+    assert len(retries) == unreachable_store.outage_step_retries and not result.success
     cause = retries[0].event_specific_data.error.cause
-    assert cause.cls_name == "S3UnavailableError" and "S3 unreachable at http://127.0.0.1:9" in cause.message
+    assert cause.cls_name == "S3UnavailableError"
+    assert f"S3 unreachable at {unreachable_store.endpoint_url}" in cause.message
     assert keys("incoming/") == {key} and keys("quarantine/") == set()
 
 

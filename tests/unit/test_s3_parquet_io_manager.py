@@ -1,6 +1,7 @@
-"""S3ParquetIOManager against a real S3 server: key scheme and round trips."""
+"""S3ParquetIOManager against a real S3 server: key scheme, round trips, S3 outages."""
 
 import io
+import time
 
 import dagster as dg
 import pandas as pd
@@ -10,8 +11,9 @@ import pytest
 from app.defs.events.daily_events import daily_events
 from app.defs.events.regional_orders import daily_regional_revenue, regional_orders
 from app.defs.orders.assets import raw_orders, staged_orders
-from app.io_managers.s3_parquet import object_key
+from app.io_managers.s3_parquet import S3ParquetIOManager, object_key
 from app.lib.shop_data import REGIONS
+from app.resources.s3_store import S3Store
 
 
 @pytest.mark.parametrize(
@@ -85,3 +87,29 @@ def test_missing_partition_is_an_error_naming_the_object(s3_resources, s3_io_man
             resources=s3_resources,
             partition_key="2026-01-06",
         )
+
+
+def test_the_outage_budget_rides_through_30_seconds_and_fails_within_90():
+    """The default schedule (docs/faults.md): a retry lands after a 30 s outage, and the last
+    one is over by ~80 s of waiting, so a real outage fails the step instead of hanging."""
+    policy = S3Store().outage_retry_policy()
+    waits = [policy.calculate_delay(attempt) for attempt in range(1, policy.max_retries + 1)]
+    starts = [sum(waits[: n + 1]) for n in range(len(waits))]
+    assert any(30 < start < 40 for start in starts), starts
+    assert 60 <= starts[-1] <= 90, starts
+
+
+def test_an_outage_beyond_the_budget_fails_the_step_naming_the_endpoint(s3_resources, unreachable_store, fresh_bucket):
+    """With S3 refusing connections, the lake write is retried exactly the configured number of
+    times, then the step fails with an error naming the endpoint and the object; nothing is stored."""
+    io_manager = S3ParquetIOManager(store=unreachable_store, bucket=fresh_bucket("lake"))
+    started = time.monotonic()
+    result = dg.materialize([raw_orders], resources={**s3_resources, "io_manager": io_manager}, raise_on_error=False)
+    assert not result.success and time.monotonic() - started < 30
+    events = [e.event_type_value for e in result.all_events]
+    assert events.count("STEP_UP_FOR_RETRY") == unreachable_store.outage_step_retries
+    assert events.count("STEP_FAILURE") == 1 and "ASSET_MATERIALIZATION" not in events
+    failure = result.failure_data_for_node("raw_orders").error
+    assert f"Exceeded max_retries of {unreachable_store.outage_step_retries}" in failure.message
+    assert failure.cause.cls_name == "S3UnavailableError", failure
+    assert f"S3 unreachable at {unreachable_store.endpoint_url} while writing s3://" in failure.cause.message

@@ -14,8 +14,9 @@ Every landing run ends one of three ways (docs/landing-contract.md):
   never read whole), duplicate order_ids (loaded to the lake, but the blocking check
   ``landed_orders:unique_order_ids`` fails and ``warehouse_landed_orders`` is skipped);
 - failed for an infrastructure reason, the file untouched in ``incoming/``: S3 errors
-  (unreachable S3 is first retried in the step, 4 times, 15 s apart, with an error naming
-  the endpoint), a warehouse that refuses the write, a killed run container. The landing
+  (unreachable S3 is first retried in the step, 4 times with backoff over ~80 s, with an
+  error naming the endpoint: ``S3Store.retry_step_when_unreachable``), a warehouse that
+  refuses the write, a killed run container. The landing
   sensor requests such a file again once its run has finished (with a back-off), so it is
   never stranded.
 """
@@ -47,23 +48,10 @@ GROUP = "landing"
 # DuckDB one in dev, the warehouse's DuckDB or Snowflake one) replace a partition by it.
 PARTITION_METADATA = {"partition_expr": "source_file"}
 UNIQUE_CHECK = "unique_order_ids"
-# Connection-level S3 errors (endpoint down, DNS, timeouts): worth retrying, unlike bad input.
-S3_UNREACHABLE = (
-    botocore.exceptions.EndpointConnectionError,
-    botocore.exceptions.ConnectTimeoutError,
-    botocore.exceptions.ReadTimeoutError,
-    botocore.exceptions.ConnectionClosedError,
-)
-# Any other botocore error (access denied, throttling, a 5xx) or an OS-level one (a socket
-# reset mid-stream, a full disk) is the platform's problem, not the file's: the run fails and
-# the file stays in incoming/ for the sensor to request again.
+# Any botocore error other than an unreachable S3 (access denied, throttling, a 5xx) or an
+# OS-level one (a socket reset mid-stream, a full disk) is the platform's problem, not the
+# file's: the run fails and the file stays in incoming/ for the sensor to request again.
 INFRASTRUCTURE_ERRORS = (botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError, OSError)
-S3_RETRIES = 4
-S3_RETRY_SECONDS = 15
-
-
-class S3UnavailableError(ConnectionError):
-    """S3 could not be reached (not a problem of the file): the step is retried."""
 
 
 class LandingFileConfig(dg.Config):
@@ -100,28 +88,26 @@ def landed_orders(
 ):  # no return annotation: with check_specs Dagster would read it as a multi-output tuple
     """Parse the file (streamed, size-limited); quarantine it when malformed, too large or duplicated."""
     etag = config.etag
-    try:
-        frame, etag = _parse_landing_file(landing_zone, config)
-        return _landed(context, landing_zone, config.s3_key, frame, etag)
-    except MalformedFileError as exc:
-        _reject(landing_zone, config.s3_key, exc.reason, etag)
-    except S3_UNREACHABLE as exc:
-        # A transient outage is not bad input: the file stays in incoming/ and the step tries
-        # again (run_retries only retries crashed runs, never step failures).
-        endpoint = landing_zone.store.endpoint or "AWS S3"
-        raise dg.RetryRequested(max_retries=S3_RETRIES, seconds_to_wait=S3_RETRY_SECONDS) from S3UnavailableError(
-            f"S3 unreachable at {endpoint} while reading s3://{landing_zone.bucket}/{config.s3_key}: {exc}"
-        )
-    except (dg.Failure, *INFRASTRUCTURE_ERRORS):
-        raise
-    except Exception as exc:  # noqa: BLE001 - whatever else broke, the file must not be left unhandled
-        _reject(
-            landing_zone,
-            config.s3_key,
-            f"unexpected error while landing the file ({type(exc).__name__}: {exc}); "
-            "the file may be fine: fix the cause and upload it again",
-            etag,
-        )
+    # An unreachable S3 is not bad input: the file stays in incoming/ and the step is retried
+    # with backoff (run_retries only retries crashed runs, never step failures).
+    with landing_zone.store.retry_step_when_unreachable(
+        context.retry_number, f"landing s3://{landing_zone.bucket}/{config.s3_key}"
+    ):
+        try:
+            frame, etag = _parse_landing_file(landing_zone, config)
+            return _landed(context, landing_zone, config.s3_key, frame, etag)
+        except MalformedFileError as exc:
+            _reject(landing_zone, config.s3_key, exc.reason, etag)
+        except (dg.Failure, *INFRASTRUCTURE_ERRORS):
+            raise
+        except Exception as exc:  # noqa: BLE001 - whatever else broke, the file must not be left unhandled
+            _reject(
+                landing_zone,
+                config.s3_key,
+                f"unexpected error while landing the file ({type(exc).__name__}: {exc}); "
+                "the file may be fine: fix the cause and upload it again",
+                etag,
+            )
 
 
 def _landed(
@@ -180,7 +166,9 @@ def warehouse_landed_orders(
     # before this generator resumes: a failed write ends the step here, leaving the file in
     # incoming/ for a re-run, so processed/ only ever holds published files.
     yield dg.Output(landed_orders, metadata={"rows_from_file": dg.MetadataValue.int(len(landed_orders))})
-    processed_key = landing_zone.mark_processed(INCOMING_PREFIX + context.partition_key, config.etag)
+    # Retrying the whole step re-publishes the same slice (replaced, not appended): still once.
+    with landing_zone.store.retry_step_when_unreachable(context.retry_number, "filing the file under processed/"):
+        processed_key = landing_zone.mark_processed(INCOMING_PREFIX + context.partition_key, config.etag)
     if processed_key is None:
         context.log.warning(
             f"{INCOMING_PREFIX}{context.partition_key} was replaced by a newer upload while this run "
