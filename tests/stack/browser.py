@@ -195,9 +195,10 @@ class DagsterUI:
         status = self.wait_for(lambda: self.page.get_by_text(TERMINAL_RUN_STATUS).first, timeout, "the run to finish")
         return status.inner_text()
 
-    def event_log_entry(self, event_type: str) -> Locator:
-        """On a run page: the first event of `event_type` (e.g. "RUN_START") in the structured
-        event log, once it has streamed in over the UI's websocket."""
+    def event_log_entry(self, event_type: str | re.Pattern[str]) -> Locator:
+        """On a run page: an event of `event_type` (e.g. "RUN_SUCCESS") in the structured event
+        log, once it has streamed in over the UI's websocket. The log draws only the rows in
+        view, the last ones of a finished run: ask for an event near its end."""
         entry = self.page.get_by_text(event_type, exact=True).first
         expect(entry).to_be_visible()
         return entry
