@@ -475,3 +475,13 @@ def test_setup_creates_every_required_key(helm_values, doc):
     }
     assert required, "no required ConfigMap/Secret keys found - has the env list changed shape?"
     assert not required - provided, f"{doc} never creates {sorted(required - provided)}"
+
+
+def test_no_failed_request_after_a_postgres_restart_in_either_deployment(helm_values):
+    """Compose's storage pre-pings the webserver's pool; the chart, which writes dagster_postgres's
+    own storage classes, opens a connection per query instead (env: its `dbPoolRecycle: 0` is
+    dropped by the chart's `with`). docs/faults.md has the measured cost of each."""
+    storage = load(ROOT / "dagster.yaml")["storage"]["custom"]
+    assert (storage["module"], storage["class"]) == ("app.postgres_storage", "PrePingPostgresStorage")
+    env = {e["name"]: e.get("value") for e in helm_values["dagsterWebserver"].get("env") or []}
+    assert env.get("DAGSTER_WEBSERVER_DB_POOL_RECYCLE") == "0", env
