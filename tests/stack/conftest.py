@@ -35,6 +35,9 @@ DEFAULT_ENV_FILES = ".env.example env/ci.env"
 
 # The landing sensor ticks every 30 s, then a run container starts.
 SENSOR_WAIT = 420
+# Postgres's first line at start after a clean shutdown; after a SIGKILL it says "database
+# system was interrupted" and runs crash recovery.
+POSTGRES_CLEAN_START = "database system was shut down at"
 
 
 def docker_engine_available() -> bool:

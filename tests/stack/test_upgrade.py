@@ -53,9 +53,15 @@ def previous_image(stack: Stack) -> str:
 
 
 def instance_config(*keys: str) -> dict:
-    """These blocks of the platform's dagster.yaml: the instance both releases open."""
+    """These blocks of the platform's dagster.yaml: the instance both releases open. The
+    platform's storage class (app.postgres_storage, a webserver-only pool tweak) is not in the
+    previous release's image; it opens the same tables as `storage.postgres`, so both
+    releases are given that."""
     config = yaml.safe_load((ROOT / "dagster.yaml").read_text())
-    return {key: config[key] for key in keys}
+    blocks = {key: config[key] for key in keys}
+    if "custom" in blocks.get("storage", {}):
+        blocks["storage"] = {"postgres": blocks["storage"]["custom"]["config"]}
+    return blocks
 
 
 def last_json(output: str) -> dict:

@@ -210,12 +210,12 @@ def cloud_env_expected(dagster_yaml: dict) -> set[str]:
 def instance_drift(dagster_yaml: dict, values: dict) -> list[str]:
     """Every shared instance setting that differs between dagster.yaml and the Helm values."""
     lines = diff(compose_instance_settings(dagster_yaml), helm_instance_settings(values))
-    compose_db = dagster_yaml["storage"]["postgres"]["postgres_db"]
+    compose_db = dagster_yaml["storage"]["custom"]["config"]["postgres_db"]
     helm_db = values["postgresql"]
     lines += diff(
         {"scheme": compose_db.get("scheme"), "params": compose_db.get("params")},
         {"scheme": helm_db.get("postgresqlScheme"), "params": helm_db.get("postgresqlParams")},
-        "storage.postgres.postgres_db",
+        "storage.custom.config.postgres_db",
     )
     return lines
 
@@ -351,7 +351,7 @@ def _mutations():
         (
             "dagster.yaml",
             "storage scheme",
-            lambda d: set_path(d, ["storage", "postgres", "postgres_db", "scheme"], "x"),
+            lambda d: set_path(d, ["storage", "custom", "config", "postgres_db", "scheme"], "x"),
         ),
         ("values.yaml", "tag limit", lambda v: set_path(v, ["concurrency", "runs", "tagConcurrencyLimits"], [])),
         ("values.yaml", "pool default", lambda v: set_path(v, ["concurrency", "pools", "defaultLimit"], 3)),
@@ -475,3 +475,13 @@ def test_setup_creates_every_required_key(helm_values, doc):
     }
     assert required, "no required ConfigMap/Secret keys found - has the env list changed shape?"
     assert not required - provided, f"{doc} never creates {sorted(required - provided)}"
+
+
+def test_no_failed_request_after_a_postgres_restart_in_either_deployment(helm_values):
+    """Compose's storage pre-pings the webserver's pool; the chart, which writes dagster_postgres's
+    own storage classes, opens a connection per query instead (env: its `dbPoolRecycle: 0` is
+    dropped by the chart's `with`). docs/faults.md has the measured cost of each."""
+    storage = load(ROOT / "dagster.yaml")["storage"]["custom"]
+    assert (storage["module"], storage["class"]) == ("app.postgres_storage", "PrePingPostgresStorage")
+    env = {e["name"]: e.get("value") for e in helm_values["dagsterWebserver"].get("env") or []}
+    assert env.get("DAGSTER_WEBSERVER_DB_POOL_RECYCLE") == "0", env

@@ -203,7 +203,7 @@ def test_rendered_settings_match_compose(instance_yaml):
             drift.append(f"{section}: in dagster.yaml, not rendered by the chart")
             continue
         drift += _subset_diff(expected, instance_yaml[section], section)
-    compose_db = compose["storage"]["postgres"]["postgres_db"]
+    compose_db = compose["storage"]["custom"]["config"]["postgres_db"]
     for storage in ("run_storage", "event_log_storage", "schedule_storage"):
         rendered_db = instance_yaml[storage]["config"]["postgres_db"]
         for key in ("scheme", "params"):
