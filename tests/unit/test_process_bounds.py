@@ -93,6 +93,13 @@ def one_shot_threads(service: str) -> int:
     return 1 + 10 + DAGSTER_PROCESS_OVERHEAD
 
 
+def migrate_threads(service: str) -> int:
+    """The migrate step: one Python process opening the instance, plus pg_dump, or pg_restore
+    piped into psql, each a single process (scripts/migrate.py passes no --jobs)."""
+    assert "--jobs" not in (ROOT / "scripts" / "migrate.py").read_text()
+    return 1 + DAGSTER_PROCESS_OVERHEAD + 2
+
+
 BOUNDS: dict[str, Callable[[str], int]] = {
     "postgres": postgres_processes,
     "minio": go_threads,
@@ -105,6 +112,7 @@ BOUNDS: dict[str, Callable[[str], int]] = {
     "webserver-readonly": webserver_threads,
     "create-buckets": one_shot_threads,
     "tools": one_shot_threads,
+    "migrate": migrate_threads,
 }
 
 
