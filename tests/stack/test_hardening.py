@@ -11,7 +11,7 @@ CANARY_JOB = "platform_canary_job"
 APP_UID = "10001"
 # The only capabilities a service may add back (docker-compose.yml says why for each).
 ALLOWED_CAPS = {
-    "postgres": {"CHOWN", "DAC_OVERRIDE", "FOWNER", "SETUID", "SETGID"},
+    "postgres": {"CHOWN", "DAC_OVERRIDE", "FOWNER", "SETUID", "SETGID", "KILL"},
     "gateway": {"NET_BIND_SERVICE"},
 }
 DAGSTER_SERVICES = ("create-buckets", "migrate", "user-code", "webserver", "webserver-readonly", "daemon")
