@@ -57,15 +57,28 @@ COPY app/ ./app/
 RUN UV_COMPILE_BYTECODE=0 /opt/uv/bin/uv sync --frozen --no-dev --offline ${UV_EXTRAS}
 
 # ---------------------------------------------------------------------------------------
+# Postgres's client programs, to copy from (discarded like the stage above).
+# ---------------------------------------------------------------------------------------
+FROM ${PYTHON_BASE_IMAGE} AS pgclient
+RUN apt-get update -qq \
+ && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends postgresql-client-17 >/dev/null \
+ && rm -rf /var/lib/apt/lists/*
+
+# ---------------------------------------------------------------------------------------
 # Stage 2: runtime. No uv, no build caches, no secrets; runs as an unprivileged user.
 # ---------------------------------------------------------------------------------------
 FROM ${PYTHON_BASE_IMAGE} AS runtime
 ARG APP_UID=10001
 # pg_dump, pg_restore and psql for the `migrate` step's backups and restores
-# (scripts/migrate.py), at the major version of the bundled Postgres (17).
+# (scripts/migrate.py), at the major version of the bundled Postgres (17): the three binaries
+# of Debian's client package and the libraries they link, not the package itself, whose Perl
+# wrappers and dependencies would add ~170 MB to every container.
 RUN apt-get update -qq \
- && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends postgresql-client-17 >/dev/null \
- && rm -rf /var/lib/apt/lists/*
+ && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+        libpq5 libreadline8t64 liblz4-1 libzstd1 >/dev/null \
+ && rm -rf /var/lib/apt/lists/* /var/cache/apt/*.bin
+COPY --from=pgclient /usr/lib/postgresql/17/bin/pg_dump /usr/lib/postgresql/17/bin/pg_restore \
+     /usr/lib/postgresql/17/bin/psql /usr/local/bin/
 RUN groupadd --system --gid "${APP_UID}" dagster \
  && useradd --system --uid "${APP_UID}" --gid dagster --home-dir /opt/dagster --shell /usr/sbin/nologin dagster \
  && mkdir -p /opt/dagster/dagster_home/logs /opt/dagster/dagster_home/.logs_queue /opt/dagster/dagster_home/storage \
