@@ -113,9 +113,9 @@ class Stack:
         host, and competed with the runs under test. (test_platform_smoke runs the client in
         the tools container, as users do.) Every request is bounded by REQUEST_TIMEOUT.
 
-        A failed GraphQL request is tried again (`attempts` in all, 10 s apart): right after a
-        fault the webserver may answer one request per storage with HTTP 500, by design of
-        the stale-connection recovery, and a test polling through that must not die on it."""
+        A failed GraphQL request is tried again (`attempts` in all, 10 s apart): while a
+        faulted webserver or code server restarts, the gateway answers 502 and GraphQL
+        answers errors, and a test polling through that must not die on it."""
         gateway = Gateway.from_env(self.env)
         address = gateway.signed_in(gateway.editor_url, EDITOR)
         for attempt in range(1, attempts + 1):
