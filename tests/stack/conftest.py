@@ -356,6 +356,17 @@ class Stack:
             interval=3,
         )
 
+    @contextlib.contextmanager
+    def stopped(self, service: str, healthy_within: float = 300):
+        """Stop `service` at once for the block (an outage); start it again afterwards, and wait
+        (bounded) until it is healthy, even when the block fails."""
+        self.compose("stop", "--timeout", "1", service, timeout=120)
+        try:
+            yield
+        finally:
+            self.compose("start", service, timeout=180)
+            self.wait_healthy(service, timeout=healthy_within)
+
     def dump_logs(self) -> None:
         """Print the state and the recent logs of every service (and of run containers)."""
         print("\n===== docker compose ps =====")

@@ -214,17 +214,13 @@ def test_s3_outage_mid_run_is_retried_and_lands_once(stack, wait_for):
         )
 
     run_id = wait_for(requested, SENSOR_WAIT, f"the sensor to request the landing run of {name}", interval=0.5)
-    stack.compose("stop", "--timeout", "1", "minio", timeout=120)
-    try:
+    with stack.stopped("minio", healthy_within=SERVICE_WAIT):
 
         def hit_s3_error():
             found = events(stack, run_id, "STEP_UP_FOR_RETRY") + events(stack, run_id, "STEP_FAILURE")
             return found or (stack.client("run", run_id)["status"] in TERMINAL and [None])
 
         failures = wait_for(hit_s3_error, RUN_WAIT, "the landing step to hit the S3 outage", interval=3)
-    finally:
-        stack.compose("start", "minio", timeout=180)
-        stack.wait_healthy("minio", timeout=SERVICE_WAIT)
     assert failures[0] is not None, "the run finished without ever touching S3 during the outage"
     error = json.dumps(failures[0])
     # Ours (landing step) names the endpoint; pyarrow's (lake write) says "AWS Error ...".
@@ -279,8 +275,7 @@ def test_s3_outage_during_ingest_orders_job_is_ridden_through_by_step_retries(st
     lake = stack.env["LAKE_BUCKET"]
     # S3 goes down before the launch: nothing before the first step needs it, and a run's steps
     # can finish in the second it takes to stop a container, so a stop "during the step" races.
-    stack.compose("stop", "--timeout", "1", "minio", timeout=120)
-    try:
+    with stack.stopped("minio", healthy_within=SERVICE_WAIT):
         run_id = stack.launch("ingest_orders_job")
         first = wait_for(
             lambda: events(stack, run_id, "STEP_UP_FOR_RETRY") or stack.client("run", run_id)["status"] in TERMINAL,
@@ -293,9 +288,6 @@ def test_s3_outage_during_ingest_orders_job_is_ridden_through_by_step_retries(st
         assert "S3 unreachable at" in json.dumps(first[0]), json.dumps(first[0])[:3000]
         time.sleep(max(0.0, S3_OUTAGE_SECONDS - (time.monotonic() - hit)))
         assert stack.client("run", run_id)["status"] not in TERMINAL, "the run ended during the outage"
-    finally:
-        stack.compose("start", "minio", timeout=180)
-        stack.wait_healthy("minio", timeout=SERVICE_WAIT)
 
     run = stack.wait_run(run_id, RUN_WAIT)
     assert run["status"] == "SUCCESS", run
