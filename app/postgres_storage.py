@@ -1,18 +1,28 @@
 """The instance's Postgres storage (dagster.yaml `storage.custom`): dagster-postgres's own,
-except that the webserver tests each pooled connection before using it.
+except that the webserver tests each pooled connection before using it, and that long-lived
+processes can keep a small pool of connections instead of opening one per query.
 
 Only `dagster-webserver` pools connections (`optimize_for_webserver`: one kept connection per
 storage, no pre-ping). After a Postgres restart each of those connections is dead, and the
 first request to use it failed with HTTP 500. A pre-ping (`SELECT 1` on checkout, measured at
 ~0.05 ms per query on this stack, docs/faults.md) finds the dead connection and opens a new
 one first, so no request fails. `--db-pool-recycle 0` also avoids the error, but opens a new
-connection for every query (~10 ms each). The daemon, code servers and run workers use no
-pool at all (NullPool) and are unchanged.
+connection for every query (~10 ms each).
+
+Outside the webserver, dagster-postgres uses no pool at all (NullPool): every storage call
+opens a new connection, i.e. a TCP handshake, password authentication and a Postgres backend
+process. An idle daemon made ~10 such connections a second on this stack, most of the idle CPU
+of both the daemon and Postgres. With `DAGSTER_POSTGRES_POOL_SIZE=N` (N > 0) a process keeps up
+to N connections per storage, pre-pinged like the webserver's; compose sets it for the daemon
+and the run workers, which keep one instance for their whole life. Unset or 0 keeps upstream's
+NullPool: right for processes that build short-lived instances (the code server builds one
+per sensor evaluation), where a pool would only hold connections open.
 
 Upstream has no setting for it yet (dagster issue #33879, PR #33961); drop this module and go
 back to `storage.postgres` once one exists.
 """
 
+import os
 from typing import Any
 
 import sqlalchemy
@@ -20,13 +30,67 @@ from dagster._core.storage.config import PostgresStorageConfig
 from dagster._serdes import ConfigurableClassData
 from dagster_postgres import DagsterPostgresStorage, PostgresEventLogStorage, PostgresRunStorage
 from dagster_postgres.schedule_storage import PostgresScheduleStorage
-from dagster_postgres.utils import get_token_provider_from_config, pg_url_from_config
+from dagster_postgres.utils import create_pg_engine, get_token_provider_from_config, pg_url_from_config
+from sqlalchemy import event, exc
+
+POOL_SIZE_VAR = "DAGSTER_POSTGRES_POOL_SIZE"
+# Connections a pool may open beyond its size while every kept one is busy (the daemon's
+# thread pools run up to a dozen storage calls at once); they are closed again after use.
+POOL_MAX_OVERFLOW = 16
 
 
-class _PrePingOnWebserver:
-    """Mixin for a dagster-postgres storage: its webserver pool pings before each checkout."""
+def pool_size_from_env() -> int:
+    """`DAGSTER_POSTGRES_POOL_SIZE` as a non-negative int (0 when unset: no pool, as upstream)."""
+    raw = os.environ.get(POOL_SIZE_VAR, "").strip() or "0"
+    if not raw.isdigit():
+        raise ValueError(f"{POOL_SIZE_VAR} must be a whole number of connections (0 = no pool), got {raw!r}")
+    return int(raw)
+
+
+def pooled_engine(postgres_url: str, token_provider: Any, pool_size: int) -> sqlalchemy.Engine:
+    """An engine that keeps up to `pool_size` connections, pings each before use and never hands
+    a connection opened in one process to another one (a forked child opens its own)."""
+    engine = create_pg_engine(
+        postgres_url,
+        token_provider,
+        isolation_level="AUTOCOMMIT",
+        pool_size=pool_size,
+        max_overflow=POOL_MAX_OVERFLOW,
+        pool_pre_ping=True,
+    )
+
+    # A socket shared by two processes interleaves their protocol messages: after a fork, the
+    # child discards the connections it inherited (without closing them: they are the
+    # parent's) and opens its own. This is SQLAlchemy's documented recipe for os.fork().
+    @event.listens_for(engine, "connect")
+    def _remember_pid(dbapi_connection: Any, record: Any) -> None:
+        record.info["pid"] = os.getpid()
+
+    @event.listens_for(engine, "checkout")
+    def _refuse_other_pid(dbapi_connection: Any, record: Any, proxy: Any) -> None:
+        if record.info.get("pid") != os.getpid():
+            record.dbapi_connection = proxy.dbapi_connection = None
+            raise exc.DisconnectionError("connection opened by another process; opening a new one")
+
+    return engine
+
+
+class _PlatformPool:
+    """Mixin for a dagster-postgres storage: its webserver pool pings before each checkout, and
+    other processes pool connections when `DAGSTER_POSTGRES_POOL_SIZE` asks for it."""
 
     _engine: sqlalchemy.Engine
+    postgres_url: str
+    _token_provider: Any
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        """Build the storage as dagster-postgres does (NullPool, tables checked), then swap in a
+        pooled engine if the process asks for one."""
+        super().__init__(*args, **kwargs)  # type: ignore[call-arg]
+        size = pool_size_from_env()
+        if size:
+            self._engine.dispose()
+            self._engine = pooled_engine(self.postgres_url, self._token_provider, size)
 
     def optimize_for_webserver(self, statement_timeout: int, pool_recycle: int, max_overflow: int) -> None:
         """Build dagster-postgres's webserver pool, then turn on its pre-ping."""
@@ -37,15 +101,15 @@ class _PrePingOnWebserver:
         self._engine.pool._pre_ping = True
 
 
-class PrePingRunStorage(_PrePingOnWebserver, PostgresRunStorage):
+class PrePingRunStorage(_PlatformPool, PostgresRunStorage):
     """PostgresRunStorage whose webserver pool pings before each checkout."""
 
 
-class PrePingEventLogStorage(_PrePingOnWebserver, PostgresEventLogStorage):
+class PrePingEventLogStorage(_PlatformPool, PostgresEventLogStorage):
     """PostgresEventLogStorage whose webserver pool pings before each checkout."""
 
 
-class PrePingScheduleStorage(_PrePingOnWebserver, PostgresScheduleStorage):
+class PrePingScheduleStorage(_PlatformPool, PostgresScheduleStorage):
     """PostgresScheduleStorage whose webserver pool pings before each checkout."""
 
 

@@ -57,8 +57,11 @@ def check_preflight() -> list[Finding]:
 
 
 def check_env(config: dict) -> list[Finding]:
-    """Every variable the run launcher forwards must be set (the optional ones may be empty)."""
-    names = config["run_launcher"]["config"]["env_vars"]
+    """Every variable the run launcher forwards must be set (the optional ones may be empty).
+
+    Entries written `NAME=value` give runs a fixed value and need nothing from the environment.
+    """
+    names = [n for n in config["run_launcher"]["config"]["env_vars"] if "=" not in n]
     snowflake = os.environ.get("WAREHOUSE_BACKEND", "duckdb") == "snowflake"
     missing = [
         n

@@ -154,8 +154,8 @@ def test_postgres_restart_mid_run_ends_every_run_cleanly(stack, wait_for):
     No request fails: the webserver's pooled connection of each storage (runs, event log,
     schedules) is dead after the restart, and the pre-ping of app/postgres_storage.py replaces
     it before use (without it, the first request to each storage answered HTTP 500). Postgres
-    itself stopped cleanly (its next start needs no crash recovery). The daemon (no pool)
-    carries on: same container, every required daemon healthy, no failed tick."""
+    itself stopped cleanly (its next start needs no crash recovery). The daemon (whose pool
+    pre-pings as well) carries on: same container, every required daemon healthy, no failed tick."""
     started = {s: stack.inspect(stack.container_id(s))["State"]["StartedAt"] for s in ("webserver", "daemon")}
     run_id = stack.launch(CANARY, config=canary_config(30))
     stack.started_container(run_id)

@@ -22,6 +22,8 @@ from typing import Any
 import pytest
 import yaml
 
+from app.postgres_storage import POOL_SIZE_VAR
+
 ROOT = Path(__file__).resolve().parents[2]
 DAGSTER_YAML = ROOT / "dagster.yaml"
 HELM_VALUES = ROOT / "deploy" / "helm" / "values.yaml"
@@ -40,6 +42,9 @@ DIFFERENT_BY_DESIGN = {
 TICK_TYPES_DEFAULT = {"skipped": -1, "success": -1, "failure": -1, "started": -1}
 # Libpq reads PGSSLMODE for the instance storage: Dagster+ hosts the storage itself.
 STORAGE_ONLY_VARS = {"PGSSLMODE"}
+# Read by compose's storage class (app/postgres_storage.py) only: the chart and Dagster+ build
+# their own instance storage, on which this variable has no effect.
+COMPOSE_STORAGE_VARS = {POOL_SIZE_VAR}
 
 
 def load(path: Path) -> dict:
@@ -196,13 +201,13 @@ def cloud_run_env(location: dict) -> set[str]:
 
 
 def helm_env_expected(dagster_yaml: dict) -> set[str]:
-    """Compose's run env minus what only the compose storage config reads."""
-    return compose_run_env(dagster_yaml) - instance_env_refs(dagster_yaml["storage"])
+    """Compose's run env minus what only the compose storage config and class read."""
+    return compose_run_env(dagster_yaml) - instance_env_refs(dagster_yaml["storage"]) - COMPOSE_STORAGE_VARS
 
 
 def cloud_env_expected(dagster_yaml: dict) -> set[str]:
     """Compose's run env minus what only the self-hosted instance (storage, compute logs) reads."""
-    instance_only = instance_env_refs(dagster_yaml["storage"]) | STORAGE_ONLY_VARS
+    instance_only = instance_env_refs(dagster_yaml["storage"]) | STORAGE_ONLY_VARS | COMPOSE_STORAGE_VARS
     instance_only |= instance_env_refs(dagster_yaml.get("compute_logs")) - code_env_reads()
     return compose_run_env(dagster_yaml) - instance_only
 
