@@ -67,12 +67,16 @@ def test_code_server_that_stops_answering_turns_unhealthy(stack, frozen, wait_fo
     )
 
 
-def test_daemon_that_stops_heartbeating_turns_unhealthy(stack, frozen, wait_for):
-    """A frozen daemon stops heartbeating; the probe names the stale daemon threads.
+def test_daemon_that_stops_heartbeating_turns_unhealthy_and_is_restarted(stack, frozen, wait_for):
+    """A frozen daemon stops heartbeating; the probe names the stale daemon threads, and once
+    probes have seen it wedged long enough, ends it so that its restart policy starts a new one.
 
     Heartbeats come every 30 s and the compose tolerance is 100 s; the probe is run here with
-    a 35 s tolerance (the same variable users set) to keep the test short.
+    a 35 s tolerance and a tiny restart delay (the variables users set; compose: 300 s) to keep
+    the test short. A frozen process holds the probe's SIGTERM until it is thawed, then exits
+    on it, as a wedged but running daemon would at once.
     """
+    started = stack.inspect(stack.container_id("daemon"))["State"]["StartedAt"]
     frozen("daemon")
     short_tolerance = {"DAGSTER_DAEMON_HEARTBEAT_TOLERANCE": "35"}
 
@@ -83,3 +87,25 @@ def test_daemon_that_stops_heartbeating_turns_unhealthy(stack, frozen, wait_for)
     failed = wait_for(probe_fails, 120, "the daemon probe to fail while the daemon is frozen", interval=3)
     # Threads heartbeat at different moments: whichever went stale first is named, with its age.
     assert re.search(r"[A-Z_]+ last heartbeat \d+ s ago", failed.stderr), failed.stderr
+
+    # Two probes in a row: the first records its sighting of the wedged daemon, the second,
+    # past the (here tiny) restart delay, ends it and still reports unhealthy. Docker's own
+    # probes (100 s tolerance) clear the sighting while the heartbeats are younger than that,
+    # hence the retries.
+    restart_soon = {**short_tolerance, "DAGSTER_DAEMON_RESTART_AFTER_SECONDS": "0.05"}
+
+    def probe_ends_daemon():
+        _probe(stack, "daemon", env=restart_soon)
+        result = _probe(stack, "daemon", env=restart_soon)
+        return result if "sent SIGTERM" in result.stderr else None
+
+    ended = wait_for(probe_ends_daemon, 30, "the daemon probe to end the wedged daemon", interval=2)
+    assert ended.returncode == 1, ended.stderr
+    stack.signal("daemon", signal.SIGCONT)
+    wait_for(
+        lambda: stack.inspect(stack.container_id("daemon"))["State"]["StartedAt"] != started,
+        180,
+        "the daemon container to be restarted by its restart policy",
+        interval=3,
+    )
+    stack.wait_healthy("daemon", timeout=180)
