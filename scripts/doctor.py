@@ -56,12 +56,16 @@ def check_preflight() -> list[Finding]:
     return [Finding("OK", "preflight", f"PLATFORM_ENV={os.environ['PLATFORM_ENV']}: no unsafe setting")]
 
 
-def check_env(config: dict) -> list[Finding]:
-    """Every variable the run launcher forwards must be set (the optional ones may be empty).
+def launcher_env_from_environment(config: dict) -> list[str]:
+    """The variables dagster.yaml's run launcher copies from the launching process's environment
+    into run containers. Entries written `NAME=value` give runs a fixed value instead and need
+    nothing from the environment."""
+    return [n for n in config["run_launcher"]["config"]["env_vars"] if "=" not in n]
 
-    Entries written `NAME=value` give runs a fixed value and need nothing from the environment.
-    """
-    names = [n for n in config["run_launcher"]["config"]["env_vars"] if "=" not in n]
+
+def check_env(config: dict) -> list[Finding]:
+    """Every variable the run launcher forwards must be set (the optional ones may be empty)."""
+    names = launcher_env_from_environment(config)
     snowflake = os.environ.get("WAREHOUSE_BACKEND", "duckdb") == "snowflake"
     missing = [
         n

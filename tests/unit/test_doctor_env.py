@@ -14,9 +14,8 @@ def doctor(monkeypatch):
     """scripts/doctor.py as a module, with every variable the run launcher forwards set."""
     module = importlib.import_module("doctor")
     config = yaml.safe_load((ROOT / "dagster.yaml").read_text())
-    for name in config["run_launcher"]["config"]["env_vars"]:
-        if "=" not in name:  # `NAME=value` entries are fixed values, not read from the env
-            monkeypatch.setenv(name, "set")
+    for name in module.launcher_env_from_environment(config):
+        monkeypatch.setenv(name, "set")
     return module, config
 
 

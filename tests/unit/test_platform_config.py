@@ -12,6 +12,8 @@ from pathlib import Path
 import pytest
 import yaml
 
+from doctor import launcher_env_from_environment
+
 ROOT = Path(__file__).resolve().parents[2]
 COMPOSE_FILES = [ROOT / "docker-compose.yml", *sorted((ROOT / "compose").glob("*.yml"))]
 # Set by compose itself or fixed inside the image, so not forwarded from the env file.
@@ -54,9 +56,8 @@ def documented() -> set[str]:
 
 @pytest.fixture(scope="module")
 def launcher_env(dagster_yaml) -> set[str]:
-    """Variables DockerRunLauncher copies from the daemon's environment to run containers
-    (entries written `NAME=value` set a fixed value instead and are left out)."""
-    return {v for v in dagster_yaml["run_launcher"]["config"]["env_vars"] if "=" not in v}
+    """Variables DockerRunLauncher copies from the daemon's environment to run containers."""
+    return set(launcher_env_from_environment(dagster_yaml))
 
 
 def test_run_containers_get_every_variable_the_instance_config_reads(launcher_env):
