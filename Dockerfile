@@ -1,7 +1,13 @@
-# One image for every Dagster process of the platform: the user-code gRPC server, the
-# webserver, the daemon and each run container launched by DockerRunLauncher.
+# The image of one code location, built once per location: its gRPC code server and the run
+# containers DockerRunLauncher starts for it. The `platform` location's image (the default
+# build) also runs the webserver, the daemon and the one-shot steps.
 #
-# Build:  docker compose build   (or: docker buildx build --secret id=extra_ca,src=certs/empty.pem .)
+#   CODE_LOCATION_PACKAGE  the location's package, copied beside dagster_platform (which
+#                          every image carries: dagster.yaml's storage lives there)
+#   UV_EXTRAS              its dependency extra from pyproject.toml, e.g. "--extra app"
+#
+# Build:  docker compose build   (or: docker buildx build --secret id=extra_ca,src=certs/empty.pem
+#         --build-arg CODE_LOCATION_PACKAGE=app --build-arg UV_EXTRAS="--extra app" .)
 # The base image is a build argument so air-gapped sites and CI can use a local stand-in
 # (.ci/build-standin-images.sh) or a mirror in their private registry.
 ARG PYTHON_BASE_IMAGE=python:3.13.9-slim-trixie
@@ -30,7 +36,8 @@ RUN --mount=type=secret,id=extra_ca \
 WORKDIR /opt/dagster/project
 # Only the dependency manifests: this layer (the slow one) survives edits to app/.
 COPY pyproject.toml uv.lock ./
-# UV_EXTRAS selects optional backends, e.g. "--extra snowflake" (pyproject.toml).
+# UV_EXTRAS selects a location's libraries and optional backends, e.g. "--extra app --extra
+# snowflake" (pyproject.toml); none is the platform's own set.
 ARG UV_EXTRAS=""
 RUN --mount=type=secret,id=extra_ca \
     --mount=type=cache,target=/root/.cache/uv \
@@ -108,7 +115,14 @@ COPY --chmod=0644 dagster.yaml workspace.yaml /opt/dagster/dagster_home/
 COPY --chmod=0755 scripts/container-entrypoint.sh /usr/local/bin/container-entrypoint
 COPY --chmod=0644 pyproject.toml ./
 COPY --chmod=0755 scripts/ ./scripts/
-COPY --chmod=0755 app/ ./app/
+COPY --chmod=0755 dagster_platform/ ./dagster_platform/
+# The location's own package (for the platform location, the folder just copied again).
+ARG CODE_LOCATION_PACKAGE=dagster_platform
+COPY --chmod=0755 ${CODE_LOCATION_PACKAGE}/ ./${CODE_LOCATION_PACKAGE}/
+# Which location this image holds, for `docker inspect` and the doctor.
+LABEL io.dagster-platform.code-location-package=${CODE_LOCATION_PACKAGE}
 USER dagster
 ENTRYPOINT ["container-entrypoint"]
-CMD ["dagster", "code-server", "start", "-h", "0.0.0.0", "-p", "4000", "-m", "app.definitions"]
+# Compose names each location's module in its service's command; bare `docker run` of the
+# default build serves the platform location.
+CMD ["dagster", "code-server", "start", "-h", "0.0.0.0", "-p", "4000", "-m", "dagster_platform.definitions"]

@@ -17,10 +17,10 @@ import io
 
 import dagster as dg
 
-from app.environment import current_environment
 from app.lib.landing_files import make_malformed_orders_csv, make_orders_csv
 from app.resources.by_environment import landing_zone
 from app.resources.landing_zone import INCOMING_PREFIX
+from dagster_platform.environment import current_environment
 
 KINDS = ("valid", "duplicates", "bad_header", "bad_rows", "empty", "oversized")
 

@@ -37,7 +37,7 @@ def main(argv: list[str]) -> int:
     burst_start = time.time()
     for _ in range(args.runs):
         run_id = gql.submit_job_execution(
-            "platform_canary_job", repository_location_name="app", tags={"platform/benchmark": "run_latency"}
+            "platform_canary_job", repository_location_name="platform", tags={"platform/benchmark": "run_latency"}
         )
         submitted[run_id] = time.time()
 

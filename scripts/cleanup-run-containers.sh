@@ -4,7 +4,7 @@
 # DockerRunLauncher never removes the containers it starts, on purpose here: a crashed run's
 # `docker logs` are the best evidence of why it crashed (compute logs in S3 only hold what
 # the step printed). The platform prunes its own (housekeeping_schedule, through the
-# housekeeping Docker API proxy, app/defs/platform/housekeeping.py); this is the same by hand
+# housekeeping Docker API proxy, dagster_platform/housekeeping.py); this is the same by hand
 # on the host, for every stack's run containers at once, e.g. daily from cron:
 #     0 3 * * *  /path/to/repo/scripts/cleanup-run-containers.sh 24h
 #

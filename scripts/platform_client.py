@@ -12,13 +12,16 @@ Every request is bounded (REQUEST_TIMEOUT): a hung webserver fails the call, not
 ``TERMINAL`` and ``wait_for_runs`` are the one definition of "finished" and the one polling
 loop, shared by the benchmark and the tests.
 
-    launch JOB [--config JSON] [--tag KEY=VALUE ...]   launch a job, print {"run_id": ...}
+    launch JOB [--config JSON] [--tag KEY=VALUE ...]   launch a job (in the location that has it,
+                       [--location NAME]               or NAME), print {"run_id": ...}
     wait RUN_ID [--timeout S]                          wait for a terminal status
     run RUN_ID                                         status, tags and step stats of a run
     runs [--job JOB] [--tag KEY=VALUE] [--limit N]     recent runs (newest first)
     materializations ASSET_KEY [--limit N]             recent materializations of an asset
     check-executions ASSET_KEY CHECK_NAME [--limit N]  recent executions of an asset check
     reload [LOCATION]                                  reload a code location (the UI's "Reload")
+    locations                                          every code location: loaded, or its load error
+    version                                            the webserver's Dagster version
     terminate RUN_ID                                   terminate a run (the UI's "Terminate")
     asset-keys                                         every asset key the webserver knows
 """
@@ -204,6 +207,38 @@ def wait_for_run(
     return finished[run_id][0] if run_id in finished else client(address).get_run_status(run_id).value
 
 
+LOCATIONS_QUERY = """
+query Locations {
+  workspaceOrError {
+    __typename
+    ... on Workspace {
+      locationEntries {
+        name
+        loadStatus
+        locationOrLoadError { __typename ... on PythonError { message } }
+      }
+    }
+    ... on PythonError { message }
+  }
+}
+"""
+
+
+def locations(address: str | None = None) -> list[dict]:
+    """Every code location of the workspace: its name, whether it loaded, and its load error."""
+    workspace = query(LOCATIONS_QUERY, {}, address)["workspaceOrError"]
+    if workspace["__typename"] != "Workspace":
+        raise RuntimeError(f"workspace: {workspace.get('message')}")
+    return [
+        {
+            "name": entry["name"],
+            "loaded": (entry["locationOrLoadError"] or {}).get("__typename") == "RepositoryLocation",
+            "error": (entry["locationOrLoadError"] or {}).get("message"),
+        }
+        for entry in workspace["locationEntries"]
+    ]
+
+
 def asset_key(text: str) -> dict:
     """`a/b` -> {"path": ["a", "b"]}."""
     return {"path": text.split("/")}
@@ -218,7 +253,8 @@ def run_command(argv: list[str]) -> object:
     p.add_argument("job")
     p.add_argument("--config", default="{}")
     p.add_argument("--tag", action="append", default=[])
-    p.add_argument("--location", default="app")
+    # Default: the one location whose repository has the job (the GraphQL client looks it up).
+    p.add_argument("--location", default=None)
     p = sub.add_parser("wait")
     p.add_argument("run_id")
     p.add_argument("--timeout", type=float, default=300)
@@ -235,6 +271,8 @@ def run_command(argv: list[str]) -> object:
     p.add_argument("asset_key")
     p.add_argument("check_name")
     p.add_argument("--limit", type=int, default=20)
+    sub.add_parser("locations")
+    sub.add_parser("version")
     p = sub.add_parser("reload")
     p.add_argument("location", nargs="?", default="app")
     sub.add_parser("asset-keys")
@@ -252,6 +290,10 @@ def run_command(argv: list[str]) -> object:
     elif args.command == "wait":
         status = wait_for_run(args.run_id, args.timeout, address=address)
         result = {"run_id": args.run_id, "status": status, "terminal": status in TERMINAL}
+    elif args.command == "locations":
+        result = locations(address)
+    elif args.command == "version":
+        result = {"version": query("query Version { version }", {}, address)["version"]}
     elif args.command == "run":
         result = query(RUN_QUERY, {"runId": args.run_id}, address)["runOrError"]
     elif args.command == "runs":

@@ -9,7 +9,7 @@ only the standard library, so it runs with `-I -S` before anything else is impor
 Every container needs an explicit PLATFORM_ENV (the image has no default). In prod it also
 requires:
 - an immutable image reference (a digest, or a tag other than `local`/`latest`/none) in
-  DAGSTER_IMAGE and DAGSTER_CURRENT_IMAGE, wherever the container knows its image;
+  DAGSTER_IMAGE, DAGSTER_APP_IMAGE and DAGSTER_CURRENT_IMAGE, wherever the container knows them;
 - PGSSLMODE require/verify-ca/verify-full and a real Postgres password, when the container
   talks to Postgres (DAGSTER_POSTGRES_HOST set; a Dagster+ code location has none);
 - an https S3 endpoint (or none: AWS's default);
@@ -31,7 +31,7 @@ TEMPLATE_MARKER = "local-only"
 MIN_SECRET_LENGTH = 12
 SECURE_PGSSLMODES = ("require", "verify-ca", "verify-full")
 MUTABLE_TAGS = ("local", "latest")
-IMAGE_VARS = ("DAGSTER_IMAGE", "DAGSTER_CURRENT_IMAGE")
+IMAGE_VARS = ("DAGSTER_IMAGE", "DAGSTER_APP_IMAGE", "DAGSTER_CURRENT_IMAGE")
 # Secrets checked for length when set; the Postgres password is also required (see below).
 SECRET_VARS = ("DAGSTER_POSTGRES_PASSWORD", "AWS_SECRET_ACCESS_KEY", "SNOWFLAKE_PRIVATE_KEY_PASSWORD")
 EXIT_UNSAFE = 64

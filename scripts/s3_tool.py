@@ -13,7 +13,7 @@ import json
 import os
 import sys
 
-from app.resources.s3_store import S3Store  # the installed project package
+from dagster_platform.s3_store import S3Store  # the platform package, in every image
 
 
 def s3_client(max_attempts: int = 5):

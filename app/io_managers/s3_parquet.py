@@ -51,7 +51,7 @@ import re
 import dagster as dg
 import pandas as pd
 
-from app.resources.s3_store import S3Store
+from dagster_platform.s3_store import S3Store
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._=-]")
 

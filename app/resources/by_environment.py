@@ -7,18 +7,13 @@ initialisation with an error naming the variable. Optional ones fall back to def
 import dagster as dg
 from dagster_duckdb_pandas import DuckDBPandasIOManager
 
-from app.environment import (
-    Environment,
-    current_environment,
-    dev_data_dir,
-    env_var_or_default,
-)
+from app.environment import dev_data_dir
 from app.io_managers.s3_parquet import S3ParquetIOManager
-from app.resources.failure_alerts import FailureAlerts
 from app.resources.landing_zone import LandingZone
-from app.resources.s3_store import DEFAULT_AWS_REGION, S3Store
 from app.resources.shop_source import ShopSource
 from app.resources.warehouse_backend import warehouse_resources
+from dagster_platform.environment import Environment, current_environment, env_var_or_default
+from dagster_platform.s3_store import DEFAULT_AWS_REGION, S3Store
 
 DEFAULT_ORDERS_ROW_COUNT = 1000
 
@@ -66,5 +61,4 @@ def build_resources(environment: Environment | None = None) -> dict[str, object]
         **warehouse_resources(duckdb_path=warehouse_path),
         "shop": ShopSource(row_count=env_var_or_default("ORDERS_ROW_COUNT", DEFAULT_ORDERS_ROW_COUNT)),
         "landing_zone": landing_zone(environment),
-        "failure_alerts": FailureAlerts(webhook_url=env_var_or_default("FAILURE_WEBHOOK_URL", None)),
     }

@@ -22,7 +22,7 @@ from typing import BinaryIO
 import botocore.exceptions
 import dagster as dg
 
-from app.resources.s3_store import S3Store
+from dagster_platform.s3_store import S3Store
 
 INCOMING_PREFIX = "incoming/"
 PROCESSED_PREFIX = "processed/"

@@ -16,7 +16,7 @@ import os
 
 import dagster as dg
 
-from app.environment import env_var_or_default
+from dagster_platform.environment import env_var_or_default
 
 WAREHOUSE_BACKEND_VAR = "WAREHOUSE_BACKEND"
 WAREHOUSE_IO_MANAGER_KEY = "warehouse_io_manager"

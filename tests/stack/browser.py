@@ -141,7 +141,7 @@ class DagsterUI:
 
     def _load(self, navigate: Callable[[], Response | None]) -> None:
         """Navigate; a server error fails the test at once (the webserver answers none, even
-        right after a Postgres restart: its pool pre-pings, app/postgres_storage.py)."""
+        right after a Postgres restart: its pool pre-pings, dagster_platform/postgres_storage.py)."""
         response = navigate()
         if response is not None and response.status >= 500:
             raise AssertionError(f"{self.page.url} answered HTTP {response.status}")

@@ -25,6 +25,7 @@ SHUTDOWN_LINES = {
     "docker-proxy": '"event":"stopped"',
     "docker-proxy-housekeeping": '"event":"stopped"',
     "daemon": "Daemon threads shut down",
+    "platform-code": "Shutting down Dagster code proxy server",
     "user-code": "Shutting down Dagster code proxy server",
 }
 

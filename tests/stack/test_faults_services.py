@@ -84,25 +84,26 @@ def finished_retry_of(stack, run_id: str):
     return check
 
 
-def test_user_code_server_crash_leaves_the_running_run_alone(stack, wait_for):
-    """Crash the code server while a run executes: the run, in its own container, succeeds;
-    the server is restarted and turns healthy; the webserver notices the new server and
-    reloads the location by itself (no operator "Reload"), and a new launch succeeds."""
+def test_code_server_crash_leaves_the_running_run_alone(stack, wait_for):
+    """Crash the code server of a running run's location (the canary's: `platform`): the run,
+    in its own container, succeeds; the server is restarted and turns healthy; the webserver
+    notices the new server and reloads the location by itself (no operator "Reload"), and a new
+    launch succeeds."""
     run_id = stack.launch(CANARY, config=canary_config(60))
     stack.started_container(run_id)
-    stack.crash("user-code")
-    stack.wait_healthy("user-code", timeout=SERVICE_WAIT)
+    stack.crash("platform-code")
+    stack.wait_healthy("platform-code", timeout=SERVICE_WAIT)
 
     assert stack.wait_run(run_id, RUN_WAIT)["status"] == "SUCCESS"
 
     def location_loaded():
         code, body = webserver_answer(stack, LOCATION_QUERY)
         entries = body["data"]["workspaceOrError"]["locationEntries"] if code == 200 else []
-        app = [e for e in entries if e["name"] == "app"]
+        platform = [e for e in entries if e["name"] == "platform"]
         return (
-            app
-            and app[0]["loadStatus"] == "LOADED"
-            and app[0]["locationOrLoadError"]["__typename"] == "RepositoryLocation"
+            platform
+            and platform[0]["loadStatus"] == "LOADED"
+            and platform[0]["locationOrLoadError"]["__typename"] == "RepositoryLocation"
         )
 
     wait_for(location_loaded, SERVICE_WAIT, "the webserver to show the location loaded again", interval=5)
@@ -152,7 +153,7 @@ def test_postgres_restart_mid_run_ends_every_run_cleanly(stack, wait_for):
     (start, the step's success, the run's success, in order).
 
     No request fails: the webserver's pooled connection of each storage (runs, event log,
-    schedules) is dead after the restart, and the pre-ping of app/postgres_storage.py replaces
+    schedules) is dead after the restart, and the pre-ping of dagster_platform/postgres_storage.py replaces
     it before use (without it, the first request to each storage answered HTTP 500). Postgres
     itself stopped cleanly (its next start needs no crash recovery). The daemon (whose pool
     pre-pings as well) carries on: same container, every required daemon healthy, no failed tick."""
@@ -249,7 +250,7 @@ INGEST_OBJECTS = {
 S3_AFTER_RUN = """
 import io, json, sys
 import pandas as pd
-from app.resources.s3_store import S3Store
+from dagster_platform.s3_store import S3Store
 store = S3Store.from_environment()
 lake, logs, run_id, keys = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4:]
 def listed(bucket, prefix=""):

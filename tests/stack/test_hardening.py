@@ -14,12 +14,20 @@ ALLOWED_CAPS = {
     "postgres": {"CHOWN", "DAC_OVERRIDE", "FOWNER", "SETUID", "SETGID", "KILL"},
     "gateway": {"NET_BIND_SERVICE"},
 }
-DAGSTER_SERVICES = ("create-buckets", "migrate", "user-code", "webserver", "webserver-readonly", "daemon")
+DAGSTER_SERVICES = (
+    "create-buckets",
+    "migrate",
+    "platform-code",
+    "user-code",
+    "webserver",
+    "webserver-readonly",
+    "daemon",
+)
 # The Docker API proxies: root in the container only to open the socket, with no capability.
 PROXIES = ("docker-proxy", "docker-proxy-housekeeping")
 SERVICES = ("postgres", "minio", "gateway", *PROXIES, *DAGSTER_SERVICES)
 # Long-running Dagster services whose main process is checked from the inside.
-RUNNING_DAGSTER_SERVICES = ("user-code", "webserver", "webserver-readonly", "daemon")
+RUNNING_DAGSTER_SERVICES = ("platform-code", "user-code", "webserver", "webserver-readonly", "daemon")
 
 
 @pytest.fixture(scope="module")

@@ -1,5 +1,5 @@
 """The housekeeping job removes this stack's old stopped run containers, through the
-housekeeping proxy, and keeps younger ones (app/defs/platform/housekeeping.py).
+housekeeping proxy, and keeps younger ones (dagster_platform/housekeeping.py).
 
 "Old" is made testable by the run config's `max_age_hours`, not by waiting: the same
 exited container is kept under a 24 h age and removed under a one-second one.

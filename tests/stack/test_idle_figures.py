@@ -2,7 +2,7 @@
 
 CPU and memory are figures only, never a timing assertion (machines differ). One effect is
 asserted: the idle stack reuses its Postgres connections. Without the daemon's pool
-(app/postgres_storage.py) it opened ~600 connections a minute on this stack, each a Postgres
+(dagster_platform/postgres_storage.py) it opened ~600 connections a minute on this stack, each a Postgres
 backend process and a password handshake; with it, what is left is the probes and the code
 server's sensor evaluations (72 to 86 a minute measured here).
 """
@@ -18,7 +18,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 pytestmark = pytest.mark.stack
 
-SERVICES = ("postgres", "minio", "user-code", "webserver", "daemon")
+SERVICES = ("postgres", "minio", "platform-code", "user-code", "webserver", "daemon")
 WINDOW_SECONDS = 30
 # Well above the pooled stack's rate, well below the unpooled one's (see the docstring).
 MAX_IDLE_CONNECTIONS_PER_MINUTE = 300

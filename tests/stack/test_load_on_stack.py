@@ -34,7 +34,7 @@ spec = json.loads(sys.argv[1])
 gql = client()
 for i in range(spec["runs"]):
     tags = dict(spec["tags"], **(spec["tagged"] if i % 3 == 0 and i // 3 < spec["n_tagged"] else {}))
-    gql.submit_job_execution("platform_canary_job", repository_location_name="app",
+    gql.submit_job_execution("platform_canary_job", repository_location_name="platform",
                              run_config=spec["config"], tags=tags)
 print("launched", spec["runs"])
 """

@@ -47,7 +47,7 @@ def test_every_long_running_service_is_healthy(stack):
     """After `up --wait`, each long-running service reports healthy to Docker."""
     states = [json.loads(line) for line in stack.compose("ps", "--format", "json").stdout.splitlines() if line]
     health = {s["Service"]: s["Health"] for s in states}
-    for service in ("postgres", "minio", "user-code", "webserver", "daemon"):
+    for service in ("postgres", "minio", "platform-code", "user-code", "webserver", "daemon"):
         assert health.get(service) == "healthy", health
 
 

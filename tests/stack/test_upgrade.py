@@ -54,7 +54,7 @@ def previous_image(stack: Stack) -> str:
 
 def instance_config(*keys: str) -> dict:
     """These blocks of the platform's dagster.yaml: the instance both releases open. The
-    platform's storage class (app.postgres_storage, a webserver-only pool tweak) is not in the
+    platform's storage class (dagster_platform.postgres_storage, a webserver-only pool tweak) is not in the
     previous release's image; it opens the same tables as `storage.postgres`, so both
     releases are given that."""
     config = yaml.safe_load((ROOT / "dagster.yaml").read_text())

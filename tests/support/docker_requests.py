@@ -16,6 +16,8 @@ from docker_policy.settings import STACK_LABEL, Settings
 
 ROOT = Path(__file__).resolve().parents[2]
 IMAGE = "dagster-platform:local"
+# The example team location's image (docker-compose.yml DAGSTER_APP_IMAGE default).
+APP_IMAGE = "dagster-platform-app:local"
 NETWORK = "dagster_platform"
 WAREHOUSE_BIND = "dagster_platform_warehouse:/var/lib/dagster/warehouse"
 API = "/v1.41"

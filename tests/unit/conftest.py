@@ -43,8 +43,8 @@ from app.defs.landing.assets import landed_orders, warehouse_landed_orders  # no
 from app.defs.landing.sensors import landing_zone_sensor  # noqa: E402
 from app.io_managers.s3_parquet import S3ParquetIOManager  # noqa: E402
 from app.resources.landing_zone import REASON_SUFFIX, LandingZone  # noqa: E402
-from app.resources.s3_store import S3Store  # noqa: E402
 from app.resources.shop_source import ShopSource  # noqa: E402
+from dagster_platform.s3_store import S3Store  # noqa: E402
 
 S3_ACCESS_KEY = "unit-test-access"
 S3_SECRET_KEY = "unit-test-secret-0123456789"

@@ -6,11 +6,13 @@ the test. After an intended change, regenerate and commit the file:
     UPDATE_SNAPSHOTS=1 .venv/bin/pytest tests/unit/test_asset_graph_snapshot.py
 """
 
+import importlib
 import json
 import os
 from pathlib import Path
 
 import dagster as dg
+import pytest
 
 SNAPSHOT = Path(__file__).parent / "snapshots" / "asset_graph.json"
 
@@ -73,12 +75,16 @@ def graph_summary(defs: dg.Definitions) -> dict:
     }
 
 
-def test_asset_graph_matches_snapshot():
-    """The loaded definitions match tests/unit/snapshots/asset_graph.json (see module docstring)."""
-    from app.definitions import defs
-
+@pytest.mark.parametrize(
+    ("module", "snapshot"),
+    [("app.definitions", "asset_graph.json"), ("dagster_platform.definitions", "platform_graph.json")],
+)
+def test_asset_graph_matches_snapshot(module, snapshot):
+    """Each location's loaded definitions match its file under tests/unit/snapshots/ (see module docstring)."""
+    defs = importlib.import_module(module).defs
+    path = SNAPSHOT.parent / snapshot
     current = json.dumps(graph_summary(defs), indent=2, sort_keys=True) + "\n"
     if os.environ.get("UPDATE_SNAPSHOTS") == "1":
-        SNAPSHOT.write_text(current)
-    assert SNAPSHOT.exists(), "no snapshot yet: run with UPDATE_SNAPSHOTS=1 and commit it"
-    assert json.loads(current) == json.loads(SNAPSHOT.read_text())
+        path.write_text(current)
+    assert path.exists(), "no snapshot yet: run with UPDATE_SNAPSHOTS=1 and commit it"
+    assert json.loads(current) == json.loads(path.read_text())

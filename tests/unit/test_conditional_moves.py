@@ -9,7 +9,7 @@ from dagster_duckdb_pandas import DuckDBPandasIOManager
 
 from app.lib.landing_files import make_orders_csv
 from app.resources.landing_zone import REASON_SUFFIX, LandingZone
-from app.resources.s3_store import S3Store
+from dagster_platform.s3_store import S3Store
 
 OLD = make_orders_csv(3, seed=1)
 NEW = make_orders_csv(5, seed=2)

@@ -1,14 +1,18 @@
 """The code location loads in every environment, with the right IO manager and names."""
 
+import subprocess
+import sys
+
 import dagster as dg
 import pytest
 from dagster_duckdb_pandas import DuckDBPandasIOManager
 
 from app.io_managers.s3_parquet import S3ParquetIOManager
 
-JOBS = {"ingest_orders_job", "daily_events_job", "landing_job", "platform_canary_job", "housekeeping_job"}
-SCHEDULES = {"ingest_orders_schedule", "housekeeping_schedule"}
-SENSORS = {"landing_zone_sensor", "report_run_failures", "default_automation_sensor"}
+JOBS = {"ingest_orders_job", "daily_events_job", "landing_job"}
+SCHEDULES = {"ingest_orders_schedule"}
+SENSORS = {"landing_zone_sensor", "default_automation_sensor"}
+PLATFORM_NAMES = ({"platform_canary_job", "housekeeping_job"}, {"housekeeping_schedule"}, {"report_run_failures"})
 
 
 def _names(defs: dg.Definitions) -> tuple[set, set, set]:
@@ -25,6 +29,21 @@ def test_module_defs_load_in_dev():
     dg.Definitions.validate_loadable(defs)
     assert _names(defs) == (JOBS, SCHEDULES, SENSORS)
     assert isinstance(defs.resources["io_manager"], DuckDBPandasIOManager)
+
+
+def test_platform_defs_load_without_the_team_location():
+    """The platform location loads on its own: the platform's jobs, schedule and sensor, and
+    nothing of app/ or its libraries imported (its image has neither)."""
+    code = (
+        "import sys, dagster as dg; from dagster_platform.definitions import defs;"
+        "dg.Definitions.validate_loadable(defs);"
+        "print(sorted(m for m in ('app', 'pandas', 'pyarrow', 'duckdb') if m in sys.modules))"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True)
+    assert result.stdout.strip() == "[]", result.stdout
+    from dagster_platform.definitions import defs
+
+    assert _names(defs) == PLATFORM_NAMES
 
 
 @pytest.mark.parametrize("environment", ["local", "ci", "prod"])

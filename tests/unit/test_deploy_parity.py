@@ -22,7 +22,7 @@ from typing import Any
 import pytest
 import yaml
 
-from app.postgres_storage import POOL_SIZE_VAR
+from dagster_platform.postgres_storage import POOL_SIZE_VAR
 
 ROOT = Path(__file__).resolve().parents[2]
 DAGSTER_YAML = ROOT / "dagster.yaml"
@@ -42,7 +42,7 @@ DIFFERENT_BY_DESIGN = {
 TICK_TYPES_DEFAULT = {"skipped": -1, "success": -1, "failure": -1, "started": -1}
 # Libpq reads PGSSLMODE for the instance storage: Dagster+ hosts the storage itself.
 STORAGE_ONLY_VARS = {"PGSSLMODE"}
-# Read by compose's storage class (app/postgres_storage.py) only: the chart and Dagster+ build
+# Read by compose's storage class (dagster_platform/postgres_storage.py) only: the chart and Dagster+ build
 # their own instance storage, on which this variable has no effect.
 COMPOSE_STORAGE_VARS = {POOL_SIZE_VAR}
 
@@ -181,15 +181,17 @@ def compose_run_env(dagster_yaml: dict) -> set[str]:
 def helm_run_env(values: dict) -> set[str]:
     """Variables run pods get from the code location (forwarded by includeConfigInLaunchedRuns)."""
     deployments = values["dagster-user-deployments"]["deployments"]
-    assert len(deployments) == 1, "one code location, as in compose; extend this test for more"
-    deployment = deployments[0]
-    assert deployment.get("includeConfigInLaunchedRuns", {}).get("enabled", True), (
-        "includeConfigInLaunchedRuns must stay on, or run pods lose the code location's env"
-    )
     launcher = values["runLauncher"]["config"]["k8sRunLauncher"]
-    names = {entry["name"] for entry in deployment.get("env") or []}
-    names |= {entry.split("=", 1)[0] for entry in launcher.get("envVars") or []}
-    return names
+    launcher_names = {entry.split("=", 1)[0] for entry in launcher.get("envVars") or []}
+    per_location = []
+    for deployment in deployments:
+        assert deployment.get("includeConfigInLaunchedRuns", {}).get("enabled", True), (
+            f"{deployment['name']}: includeConfigInLaunchedRuns must stay on, or run pods lose the location's env"
+        )
+        per_location.append({entry["name"] for entry in deployment.get("env") or []} | launcher_names)
+    # Every location's run pods get the same variables (each location's code reads them all).
+    assert all(names == per_location[0] for names in per_location), per_location
+    return per_location[0]
 
 
 def cloud_run_env(location: dict) -> set[str]:
@@ -282,18 +284,27 @@ def test_run_env_is_forwarded_the_same_way(dagster_yaml, helm_values, cloud_yaml
     assert not drift, "\n".join(drift)
 
 
-def test_same_code_location_everywhere(helm_values, cloud_yaml):
-    """One code location name and module for compose, Helm and Dagster+."""
-    workspace = load(ROOT / "workspace.yaml")
-    compose_name = workspace["load_from"][0]["grpc_server"]["location_name"]
-    compose_cmd = load(ROOT / "docker-compose.yml")["services"]["user-code"]["command"]
-    compose_module = compose_cmd[compose_cmd.index("-m") + 1]
-    deployment = helm_values["dagster-user-deployments"]["deployments"][0]
-    helm_args = deployment["codeServerArgs"]
-    assert (deployment["name"], helm_args[helm_args.index("-m") + 1]) == (compose_name, compose_module)
-    assert [(loc["location_name"], loc["code_source"]["module_name"]) for loc in cloud_yaml["locations"]] == [
-        (compose_name, compose_module)
+def compose_locations() -> list[tuple[str, str]]:
+    """(location name, module) of each workspace.yaml entry, the module from its compose service."""
+    services = load(ROOT / "docker-compose.yml")["services"]
+    found = []
+    for entry in load(ROOT / "workspace.yaml")["load_from"]:
+        server = entry["grpc_server"]
+        command = services[server["host"]]["command"]
+        found.append((server["location_name"], command[command.index("-m") + 1]))
+    return found
+
+
+def test_same_code_locations_everywhere(helm_values, cloud_yaml):
+    """The same code locations (names, modules, order) for compose, Helm and Dagster+."""
+    expected = compose_locations()
+    assert [name for name, _ in expected] == ["platform", "app"], expected
+    helm = [
+        (d["name"], d["codeServerArgs"][d["codeServerArgs"].index("-m") + 1])
+        for d in helm_values["dagster-user-deployments"]["deployments"]
     ]
+    cloud = [(loc["location_name"], loc["code_source"]["module_name"]) for loc in cloud_yaml["locations"]]
+    assert helm == expected and cloud == expected, (expected, helm, cloud)
 
 
 def test_grpc_timeout_is_set_where_the_grpc_clients_read_it(helm_values):
@@ -403,7 +414,7 @@ def test_dagster_cloud_yaml_matches_the_cli_model():
     from dagster_cloud_cli.config.models import load_dagster_cloud_yaml
 
     parsed = load_dagster_cloud_yaml(DAGSTER_CLOUD_YAML.read_text())
-    assert [loc.location_name for loc in parsed.locations] == ["app"]
+    assert [loc.location_name for loc in parsed.locations] == [name for name, _ in compose_locations()]
 
 
 def dagster_cloud_cli() -> str:
@@ -487,6 +498,6 @@ def test_no_failed_request_after_a_postgres_restart_in_either_deployment(helm_va
     own storage classes, opens a connection per query instead (env: its `dbPoolRecycle: 0` is
     dropped by the chart's `with`). docs/faults.md has the measured cost of each."""
     storage = load(ROOT / "dagster.yaml")["storage"]["custom"]
-    assert (storage["module"], storage["class"]) == ("app.postgres_storage", "PrePingPostgresStorage")
+    assert (storage["module"], storage["class"]) == ("dagster_platform.postgres_storage", "PrePingPostgresStorage")
     env = {e["name"]: e.get("value") for e in helm_values["dagsterWebserver"].get("env") or []}
     assert env.get("DAGSTER_WEBSERVER_DB_POOL_RECYCLE") == "0", env

@@ -28,6 +28,7 @@ from docker_attacks import (
 )
 from docker_requests import (
     API,
+    APP_IMAGE,
     HOUSEKEEPING,
     IMAGE,
     NETWORK,
@@ -177,7 +178,9 @@ def test_compose_settings_admit_the_launchers_body():
     """dagster.yaml's run containers fit docker-compose.yml's policy (image, network, volume,
     limits): a change to one that the other does not follow fails here, not at launch."""
     settings = compose_proxy_settings("docker-proxy", "launcher")
-    assert settings.images == {IMAGE} and settings.networks == {NETWORK} and settings.binds == {WAREHOUSE_BIND}
+    assert (
+        settings.images == {IMAGE, APP_IMAGE} and settings.networks == {NETWORK} and settings.binds == {WAREHOUSE_BIND}
+    )
     assert forwarded(create(BASE), settings) is not None
 
 

@@ -28,12 +28,14 @@ def stages() -> dict[str, list[str]]:
 
 def test_the_dependency_stage_never_reads_the_code():
     deps = stages()["deps"]
-    assert not [step for step in deps if re.match(r"(COPY|ADD)\b.*\bapp/", step)], deps
+    assert not [
+        step for step in deps if re.match(r"(COPY|ADD)\b.*\b(app|dagster_platform|\$\{CODE_LOCATION_PACKAGE\})/", step)
+    ], deps
 
 
 def test_the_code_is_the_last_layer_of_the_runtime_image():
     runtime = stages()["runtime"]
     layers = [step for step in runtime if re.match(r"(COPY|ADD|RUN)\b", step)]
-    assert re.match(r"COPY\b.*\bapp/ \./app/$", layers[-1]), layers[-1]
+    assert re.match(r"COPY\b.*\$\{CODE_LOCATION_PACKAGE\}/ \./\$\{CODE_LOCATION_PACKAGE\}/$", layers[-1]), layers[-1]
     # Modes are set by the copy itself (a RUN chmod after it would be one more layer per edit).
     assert "--chmod=" in layers[-1], layers[-1]

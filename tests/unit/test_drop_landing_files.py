@@ -7,7 +7,7 @@ import pytest
 from app.drop_landing_files import main, parse_size
 from app.lib.landing_files import parse_orders_csv
 from app.resources.landing_zone import DEFAULT_MAX_FILE_BYTES
-from app.resources.s3_store import S3Store
+from dagster_platform.s3_store import S3Store
 
 
 def test_drop_tool_uploads_to_incoming(platform_env, s3_view):

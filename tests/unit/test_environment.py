@@ -2,7 +2,7 @@
 
 import pytest
 
-from app.environment import (
+from dagster_platform.environment import (
     Environment,
     current_environment,
     default_schedule_status,

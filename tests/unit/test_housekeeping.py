@@ -1,4 +1,4 @@
-"""The housekeeping job's choice of run containers (app/defs/platform/housekeeping.py).
+"""The housekeeping job's choice of run containers (dagster_platform/housekeeping.py).
 
 Pure functions over Docker's container-list format; removing them through the proxy on a
 real engine is the stack test's part (tests/stack/test_housekeeping_on_stack.py).
@@ -8,7 +8,7 @@ import datetime as dt
 
 import dagster as dg
 
-from app.defs.platform import housekeeping
+from dagster_platform import housekeeping
 
 NOW = 1_800_000_000.0
 

@@ -1,4 +1,4 @@
-"""The storage's connection pool (app/postgres_storage.py): its setting, and that a forked
+"""The storage's connection pool (dagster_platform/postgres_storage.py): its setting, and that a forked
 child never reuses a connection its parent opened.
 
 The pool logic is SQLAlchemy's and independent of the database, so these run on a SQLite file;
@@ -10,7 +10,7 @@ import os
 
 import pytest
 
-from app.postgres_storage import POOL_SIZE_VAR, pool_size_from_env, pooled_engine
+from dagster_platform.postgres_storage import POOL_SIZE_VAR, pool_size_from_env, pooled_engine
 
 
 @pytest.mark.parametrize(("raw", "size"), [(None, 0), ("", 0), ("0", 0), ("4", 4), (" 2 ", 2)])

@@ -36,13 +36,6 @@ PG_PROCESS_SETTINGS = ("max_connections", "max_worker_processes", "autovacuum_ma
 PG_AUXILIARY = 10
 
 
-def command_option(service: str, flag: str) -> int:
-    """The integer value after `flag` in the service's command (fails if it is not set)."""
-    command = COMPOSE[service]["command"]
-    assert flag in command, f"{service}: {flag} is not set, so its pool follows the CPU count"
-    return int(command[command.index(flag) + 1])
-
-
 def go_threads(service: str) -> int:
     """A Go service (Caddy, MinIO, its stand-in): bounded by GOMAXPROCS in its environment."""
     env = COMPOSE[service].get("environment", {})
@@ -69,8 +62,10 @@ def docker_proxy_threads(service: str) -> int:
 
 def code_server_threads(service: str) -> int:
     """`dagster code-server start`: a proxy process and the code process, each with a gRPC
-    pool of --max-workers threads."""
-    return 2 * (command_option(service, "--max-workers") + DAGSTER_PROCESS_OVERHEAD) + PROBE_PROCESSES
+    pool of --max-workers (DAGSTER_CODE_SERVER_MAX_WORKERS) threads."""
+    env = COMPOSE[service]["environment"]
+    assert "DAGSTER_CODE_SERVER_MAX_WORKERS" in env, f"{service}: no max workers, so its pool follows the CPU count"
+    return 2 * (int(env["DAGSTER_CODE_SERVER_MAX_WORKERS"]) + DAGSTER_PROCESS_OVERHEAD) + PROBE_PROCESSES
 
 
 def daemon_threads(service: str) -> int:
@@ -106,6 +101,7 @@ BOUNDS: dict[str, Callable[[str], int]] = {
     "gateway": go_threads,
     "docker-proxy": docker_proxy_threads,
     "docker-proxy-housekeeping": docker_proxy_threads,
+    "platform-code": code_server_threads,
     "user-code": code_server_threads,
     "daemon": daemon_threads,
     "webserver": webserver_threads,

@@ -7,8 +7,8 @@ from http.server import BaseHTTPRequestHandler, HTTPServer
 import dagster as dg
 import pytest
 
-from app.defs.alerts.run_failure_sensor import report_run_failures
-from app.resources.failure_alerts import FailureAlerts
+from dagster_platform.failure_alerts import FailureAlerts
+from dagster_platform.run_failure_alerts import report_run_failures
 
 
 @dg.asset

@@ -13,7 +13,7 @@ from app.defs.events.regional_orders import daily_regional_revenue, regional_ord
 from app.defs.orders.assets import raw_orders, staged_orders
 from app.io_managers.s3_parquet import S3ParquetIOManager, object_key
 from app.lib.shop_data import REGIONS
-from app.resources.s3_store import S3Store
+from dagster_platform.s3_store import S3Store
 
 
 @pytest.mark.parametrize(

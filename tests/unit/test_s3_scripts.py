@@ -9,7 +9,7 @@ import pytest
 
 import create_buckets  # scripts/ (pytest's pythonpath)
 import s3_tool
-from app.resources.s3_store import S3Store
+from dagster_platform.s3_store import S3Store
 
 
 @pytest.fixture

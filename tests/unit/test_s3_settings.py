@@ -23,7 +23,7 @@ from app.defs.orders.assets import raw_orders, staged_orders
 from app.io_managers.s3_parquet import S3ParquetIOManager
 from app.lib.landing_files import make_orders_csv
 from app.resources.landing_zone import LandingZone
-from app.resources.s3_store import S3Store
+from dagster_platform.s3_store import S3Store
 
 
 def _pem(cert: x509.Certificate) -> bytes:

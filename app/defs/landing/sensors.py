@@ -34,7 +34,6 @@ import dagster as dg
 
 from app.defs.landing.jobs import landing_job
 from app.defs.landing.partitions import LANDING_PARTITIONS, landing_files
-from app.environment import default_sensor_status
 from app.io_managers.s3_parquet import partition_path
 from app.lib.landing_files import name_problem
 from app.resources.landing_zone import (
@@ -43,6 +42,7 @@ from app.resources.landing_zone import (
     relative_name,
     safe_quarantine_name,
 )
+from dagster_platform.environment import default_sensor_status
 
 # Run tags: which object and which upload of it a run lands (the sensor finds failed runs by them).
 S3_KEY_TAG = "landing/s3_key"

@@ -3,7 +3,7 @@
 import dagster as dg
 
 from app.defs.orders.jobs import ingest_orders_job
-from app.environment import default_schedule_status
+from dagster_platform.environment import default_schedule_status
 
 # The cron string is evaluated in execution_timezone (DST-aware); without it Dagster
 # uses UTC, and "06:00" silently drifts by an hour twice a year for the business.

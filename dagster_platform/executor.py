@@ -1,11 +1,11 @@
-"""The code location's default executor: every step of a run in the run's own process.
+"""The default executor of the platform's code locations: every step of a run in the run's own process.
 
 Each run already gets its own container (DockerRunLauncher), so that container, not a
 subprocess per step, is the unit of isolation. Dagster's default (multiprocess) executor
 starts a fresh Python process for every step, and each one imports the whole code location
 again: measured on the stack, ~1.8 s per step on top of the run worker's own import, which
 made a one-op run take three times longer than its work. In-process execution imports the
-code once per run.
+code once per run. Each location sets it in its ``Definitions`` (``executor=RUN_EXECUTOR``).
 
 What is given up, and why that is acceptable here:
 - Steps of one run no longer run in parallel. The example jobs are short chains; parallelism
@@ -22,4 +22,4 @@ each step forks from it instead of importing again.
 
 import dagster as dg
 
-defs = dg.Definitions(executor=dg.in_process_executor)
+RUN_EXECUTOR = dg.in_process_executor

@@ -1,8 +1,12 @@
-"""report_run_failures: every failed run of this code location is logged and, if configured, posted."""
+"""report_run_failures: every failed run of every code location is logged and, if configured, posted.
+
+It lives in the platform location and watches all of them, so a team location that is broken
+or down does not silence the alerts of the others (nor its own runs' failures, reported from here).
+"""
 
 import dagster as dg
 
-from app.resources.failure_alerts import FailureAlerts
+from dagster_platform.failure_alerts import FailureAlerts
 
 
 def failure_payload(context: dg.RunFailureSensorContext) -> dict:
@@ -21,7 +25,8 @@ def failure_payload(context: dg.RunFailureSensorContext) -> dict:
 @dg.run_failure_sensor(
     name="report_run_failures",
     default_status=dg.DefaultSensorStatus.RUNNING,
-    description="Logs every failed run and posts it to FAILURE_WEBHOOK_URL when that is set.",
+    monitor_all_code_locations=True,
+    description="Logs every failed run of every code location and posts it to FAILURE_WEBHOOK_URL when that is set.",
 )
 def report_run_failures(context: dg.RunFailureSensorContext, failure_alerts: FailureAlerts) -> None:
     """Report one failed run; a webhook that is down is logged, never raised."""

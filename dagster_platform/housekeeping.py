@@ -25,7 +25,7 @@ from collections.abc import Iterable, Mapping
 
 import dagster as dg
 
-from app.environment import default_schedule_status
+from dagster_platform.environment import default_schedule_status
 
 RUN_LABEL = "io.dagster-platform.role=run"
 # Docker states of a container whose run is over. Not `created`: that is also a launch in

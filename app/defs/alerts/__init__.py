@@ -1,1 +1,0 @@
-"""Alerting on failed runs."""

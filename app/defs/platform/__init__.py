@@ -1,1 +1,0 @@
-"""Platform self-checks: jobs that exercise the deployment itself, not the data."""
