@@ -82,7 +82,9 @@ def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--project", required=True, help="compose project name (COMPOSE_PROJECT_NAME)")
     parser.add_argument("--window", type=float, default=60, help="seconds of idle time to measure")
-    parser.add_argument("--image", help="image whose size to print (e.g. DAGSTER_IMAGE)")
+    parser.add_argument(
+        "--image", action="append", default=[], help="image whose size to print (e.g. DAGSTER_IMAGE); repeatable"
+    )
     args = parser.parse_args(argv)
 
     containers = project_containers(args.project)
@@ -104,9 +106,9 @@ def main(argv: list[str]) -> int:
         f"[figure] idle stack ({len(containers)} containers, {elapsed:.0f} s window): "
         f"CPU {total_cpu:.1f} % of a core, memory {total_mem:.0f} MiB"
     )
-    if args.image:
-        size = engine(f"/images/{urllib.parse.quote(args.image, safe='')}/json")["Size"]
-        print(f"[figure] image {args.image}: {size / 1e6:.0f} MB")
+    for image in args.image:
+        size = engine(f"/images/{urllib.parse.quote(image, safe='')}/json")["Size"]
+        print(f"[figure] image {image}: {size / 1e6:.0f} MB")
     return 0
 
 

@@ -79,10 +79,11 @@ def launch_mutation(gateway: Gateway, tag: str) -> str:
     """A launchPipelineExecution of LAUNCH_JOB carrying the tag gateway-test=`tag`."""
     repos = gateway.data(
         gateway.editor_url,
-        "{ repositoriesOrError { ... on RepositoryConnection { nodes { name location { name } } } } }",
+        "{ repositoriesOrError { ... on RepositoryConnection { nodes { name location { name } jobs { name } } } } }",
         auth=EDITOR,
     )["repositoriesOrError"]["nodes"]
-    repo = repos[0]
+    # The repository (of whichever code location) that has the job.
+    [repo] = [r for r in repos if LAUNCH_JOB in {job["name"] for job in r["jobs"]}]
     selector = {
         "repositoryLocationName": repo["location"]["name"],
         "repositoryName": repo["name"],

@@ -7,13 +7,17 @@ is down leaves the platform's runs, schedules and sensors working.
 
 import datetime as dt
 import json
+import os
 import tempfile
 import time
 import tomllib
 from pathlib import Path
 
 import pytest
+from checkout import copy_checkout
 from conftest import ROOT, poll_until
+
+import new_location
 
 pytestmark = pytest.mark.stack
 
@@ -155,3 +159,42 @@ def test_a_team_location_whose_server_is_down_leaves_the_platform_working(stack)
         assert stack.launch_and_wait(CANARY, timeout=RUN_WAIT)["status"] == "SUCCESS"
         assert stack.health("daemon") == "healthy"
     poll_until(lambda: by_name(stack)["app"]["loaded"], LOCATION_WAIT, "the app location to load again")
+
+
+# The services a new location changes: its own server, and those whose image or settings
+# carry the workspace or the admitted images (the platform image, the launcher's proxy).
+RESTARTED_FOR_A_LOCATION = ("platform-code", "webserver", "webserver-readonly", "daemon", "docker-proxy")
+UP_BUILT = ("up", "-d", "--build", "--wait", "--no-deps")
+BUILD_WAIT = 1800  # the new pyproject.toml re-syncs the dependency layers of the images built
+
+
+@pytest.mark.disruptive
+def test_a_scaffolded_location_runs_its_first_asset_in_its_own_image(stack, tmp_path):
+    """`scripts/new_location.py marketing` in a copy of the checkout, then `up --build`: the UI
+    loads the new location, and its job materializes the first asset in the new image. The stack
+    is put back from this checkout afterwards (the new server removed, the workspace restored)."""
+    name = "marketing"
+    root = copy_checkout(tmp_path / "checkout")
+    os.environ["UV_OFFLINE"] = "1"
+    try:
+        new_location.scaffold(name, root)
+    finally:
+        del os.environ["UV_OFFLINE"]
+    image = f"dagster-platform-{name}:local"
+    copy = ["-f", str(root / "docker-compose.yml")]
+    try:
+        stack.compose(*copy, *UP_BUILT, f"{name}-code", *RESTARTED_FOR_A_LOCATION, timeout=BUILD_WAIT)
+        poll_until(lambda: by_name(stack).get(name, {}).get("loaded"), LOCATION_WAIT, f"location {name} to load")
+        run = stack.launch_and_wait(f"{name}_job", timeout=RUN_WAIT)
+        assert run["status"] == "SUCCESS", run
+        assert stack.tags_of(run)["dagster/code_location"] == name
+        assert run_container(stack, run["runId"])["Config"]["Image"] == image
+        assert [m["assetKey"]["path"] for m in run["assetMaterializations"]] == [[f"{name}_first_asset"]]
+    finally:
+        stack.compose(*UP_BUILT, "--remove-orphans", *RESTARTED_FOR_A_LOCATION, timeout=BUILD_WAIT)
+        stack.docker("image", "rm", "-f", image, check=False)
+        poll_until(
+            lambda: [e["name"] for e in stack.client("locations") if e["loaded"]] == ["platform", "app"],
+            LOCATION_WAIT,
+            "the workspace of this checkout (platform, app) to be back",
+        )

@@ -103,7 +103,11 @@ def test_code_and_config_are_read_only_to_dagster(stack, service):
     """Even with a writable root, the runtime user could not rewrite code or dagster.yaml:
     they belong to root (checked with `test -w` as the running user)."""
     cid = stack.container_id(service)
-    for path in ("/opt/dagster/dagster_home/dagster.yaml", "/opt/dagster/project/app/definitions.py"):
+    # The instance config, the platform's package every image has, and the team code where it is.
+    paths = ["/opt/dagster/dagster_home/dagster.yaml", "/opt/dagster/project/dagster_platform/postgres_storage.py"]
+    if service == "user-code":
+        paths.append("/opt/dagster/project/app/definitions.py")
+    for path in paths:
         owner = stack.docker("exec", cid, "stat", "-c", "%u %a", path).stdout.split()
         assert owner[0] == "0" and not int(owner[1][1:], 8) & 0o22, (path, owner)
         writable = stack.docker("exec", "-u", APP_UID, cid, "test", "-w", path, check=False)

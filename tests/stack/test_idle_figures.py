@@ -32,7 +32,7 @@ def sessions(stack) -> int:
 
 
 def test_idle_cost_figures(stack):
-    """CPU and memory of every service over a 30 s idle window, the image size, and the
+    """CPU and memory of every service over a 30 s idle window, each location's image size, and the
     Postgres connections opened meanwhile."""
     opened_before, started = sessions(stack), time.monotonic()
     result = subprocess.run(
@@ -45,6 +45,8 @@ def test_idle_cost_figures(stack):
             str(WINDOW_SECONDS),
             "--image",
             stack.env["DAGSTER_IMAGE"],
+            "--image",
+            stack.env["DAGSTER_APP_IMAGE"],
         ],
         cwd=ROOT,
         capture_output=True,

@@ -60,14 +60,14 @@ def test_job_launched_via_graphql_succeeds(smoke_run):
 
 def test_run_ran_in_its_own_container(stack, smoke_run):
     """DockerRunLauncher created a dedicated container: labelled with the run id, from the
-    project image, on the platform network, and it exited cleanly."""
+    image of the job's code location (app's), on the platform network, and it exited cleanly."""
     tags = {t["key"]: t["value"] for t in smoke_run["tags"]}
     container_id = tags["docker/container_id"]
     inspect = stack.inspect(container_id)
     labels = inspect["Config"]["Labels"]
     assert labels["dagster/run_id"] == smoke_run["runId"]
     assert labels["io.dagster-platform.role"] == "run"
-    assert inspect["Config"]["Image"] == stack.env["DAGSTER_IMAGE"]
+    assert inspect["Config"]["Image"] == stack.env["DAGSTER_APP_IMAGE"]
     assert stack.env["DAGSTER_NETWORK"] in inspect["NetworkSettings"]["Networks"]
     assert inspect["State"]["Status"] == "exited" and inspect["State"]["ExitCode"] == 0, inspect["State"]
     # Not mistaken by compose for one of its services.

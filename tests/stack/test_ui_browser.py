@@ -111,12 +111,12 @@ def failed_landing_run(stack, dropped_file, wait_for) -> str:
 
 
 def test_asset_graph_shows_every_group_and_the_location_loaded(ui, asset_groups):
-    """The code location is Loaded (no error), and the lineage graph shows every asset group."""
+    """Both code locations are Loaded (no error), and the lineage graph shows every asset group."""
     ui.open("/")
     ui.page.get_by_role("link", name=re.compile(r"Deployment$")).click()
-    location = ui.page.get_by_role("link", name=re.compile(r"^app\b"))
-    expect(location).to_be_visible()
-    expect(ui.page.get_by_text(re.compile(r"^Loaded\b"))).to_be_visible()
+    for name in ("platform", "app"):
+        expect(ui.page.get_by_role("link", name=re.compile(rf"^{name}\b"))).to_be_visible()
+    expect(ui.page.get_by_text(re.compile(r"^Loaded\b"))).to_have_count(2)
     expect(ui.page.get_by_role("button", name="View error")).to_have_count(0)
 
     ui.page.get_by_role("link", name=re.compile(r"Lineage$")).click()

@@ -179,9 +179,23 @@ def test_compose_settings_admit_the_launchers_body():
     limits): a change to one that the other does not follow fails here, not at launch."""
     settings = compose_proxy_settings("docker-proxy", "launcher")
     assert (
-        settings.images == {IMAGE, APP_IMAGE} and settings.networks == {NETWORK} and settings.binds == {WAREHOUSE_BIND}
+        {IMAGE, APP_IMAGE} <= settings.images and settings.networks == {NETWORK} and settings.binds == {WAREHOUSE_BIND}
     )
     assert forwarded(create(BASE), settings) is not None
+
+
+def test_every_code_locations_image_is_admitted():
+    """Each code location's runs use its server's DAGSTER_CURRENT_IMAGE: the launcher's proxy
+    admits every one of them (a location added without it could not start a single run)."""
+    services = yaml.safe_load((ROOT / "docker-compose.yml").read_text())["services"]
+    images = {
+        name: re.sub(r"\$\{[A-Z_]+:-([^}]*)\}", r"\1", service["environment"]["DAGSTER_CURRENT_IMAGE"])
+        for name, service in services.items()
+        if "DAGSTER_CURRENT_IMAGE" in service.get("environment", {})
+    }
+    assert {"platform-code", "user-code"} <= images.keys(), images
+    admitted = compose_proxy_settings("docker-proxy", "launcher").images
+    assert not {name: image for name, image in images.items() if image not in admitted}
 
 
 def test_a_missing_setting_is_named():

@@ -101,14 +101,20 @@ BOUNDS: dict[str, Callable[[str], int]] = {
     "gateway": go_threads,
     "docker-proxy": docker_proxy_threads,
     "docker-proxy-housekeeping": docker_proxy_threads,
-    "platform-code": code_server_threads,
-    "user-code": code_server_threads,
     "daemon": daemon_threads,
     "webserver": webserver_threads,
     "webserver-readonly": webserver_threads,
     "create-buckets": one_shot_threads,
     "tools": one_shot_threads,
     "migrate": migrate_threads,
+}
+
+
+# Every code location's server (the services of the x-code-location anchor) has the same bound.
+BOUNDS |= {
+    name: code_server_threads
+    for name, service in COMPOSE.items()
+    if "DAGSTER_CODE_SERVER_MAX_WORKERS" in service.get("environment", {})
 }
 
 
