@@ -32,8 +32,9 @@ def sessions(stack) -> int:
 
 
 def test_idle_cost_figures(stack):
-    """CPU and memory of every service over a 30 s idle window, each location's image size, and the
-    Postgres connections opened meanwhile."""
+    """CPU and memory of every service over a 30 s idle window (split into its long-running
+    processes and its probes), each location's image size, and the Postgres connections opened
+    meanwhile."""
     opened_before, started = sessions(stack), time.monotonic()
     result = subprocess.run(
         [
@@ -60,5 +61,7 @@ def test_idle_cost_figures(stack):
     assert result.returncode == 0, result.stderr
     for service in SERVICES:
         assert f"[figure] idle {service}: CPU" in result.stdout, f"no idle figure for {service}"
+        # The split between the service's own processes and its probes (host /proc, Linux engine).
+        assert f"[figure] idle {service} probes and other short-lived processes" in result.stdout, service
     assert "[figure] idle stack" in result.stdout
     assert per_minute <= MAX_IDLE_CONNECTIONS_PER_MINUTE, f"{per_minute:.0f} new Postgres connections a minute"
