@@ -1,4 +1,4 @@
-"""The code location: ``dagster code-server start -m app.definitions`` loads ``defs``.
+"""The code location: ``dagster api grpc -m app.definitions`` loads ``defs``.
 
 Everything under ``app/defs/`` is discovered by ``load_from_defs_folder`` (the dg
 layout; it replaces the deprecated ``load_defs``). It finds the project through

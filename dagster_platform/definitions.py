@@ -1,4 +1,4 @@
-"""The ``platform`` code location: ``dagster code-server start -m dagster_platform.definitions``.
+"""The ``platform`` code location: ``dagster api grpc -m dagster_platform.definitions``.
 
 What the platform team runs for every team: the canary that proves runs launch, the
 housekeeping of run containers, and the run-failure alerts of every location. It has its own

@@ -7,9 +7,9 @@ library only (run them with `python3 -I -S`), plus psycopg2 for the daemon probe
 check the real thing:
 
     healthcheck.py grpc 127.0.0.1:4000        a gRPC call the code server answers from its
-                                              loaded definitions (`DagsterApi/Ping`, which the
-                                              `code-server start` proxy forwards to the
-                                              process holding the code), over raw HTTP/2
+                                              loaded definitions (`DagsterApi/Ping`, answered
+                                              by the process holding the code), over raw
+                                              HTTP/2
     healthcheck.py http http://127.0.0.1:3000/server_info    HTTP 200 from the webserver
     healthcheck.py daemon [TYPE...]           every daemon thread of the running
                                               `dagster-daemon` wrote a heartbeat to Postgres

@@ -36,7 +36,7 @@ POLICY_IMAGES = re.compile(r"^(      DOCKER_POLICY_IMAGES: .*)$", re.MULTILINE)
 MODULE_NAMES = re.compile(r"^module-name = \[(.*)\]$", re.MULTILINE)
 APP_EXTRA = re.compile(r"^app = \[\n(?:    .*\n)*\]\n", re.MULTILINE)
 
-DEFINITIONS = '''"""The `{name}` code location: ``dagster code-server start -m {name}.definitions``.
+DEFINITIONS = '''"""The `{name}` code location: ``dagster api grpc -m {name}.definitions``.
 
 Its own code server and image (docker-compose.yml `{service}`), its libraries in the
 `{name}` extra of pyproject.toml. Runs execute in this location's image.
@@ -92,7 +92,7 @@ SERVICE = """  # Team location `{name}` ({name}/), added by scripts/new_location
     environment:
       <<: *code-server-env
       DAGSTER_CURRENT_IMAGE: ${{{image_var}:-{image}}}
-    command: ["dagster", "code-server", "start", "-h", "0.0.0.0", "-p", "4000", "-m", "{name}.definitions"]
+    command: ["dagster", "api", "grpc", "-h", "0.0.0.0", "-p", "4000", "-m", "{name}.definitions"]
 
 """
 

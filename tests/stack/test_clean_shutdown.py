@@ -25,8 +25,8 @@ SHUTDOWN_LINES = {
     "docker-proxy": '"event":"stopped"',
     "docker-proxy-housekeeping": '"event":"stopped"',
     "daemon": "Daemon threads shut down",
-    "platform-code": "Shutting down Dagster code proxy server",
-    "user-code": "Shutting down Dagster code proxy server",
+    "platform-code": "Shutting down Dagster code server",
+    "user-code": "Shutting down Dagster code server",
 }
 
 

@@ -61,11 +61,11 @@ def docker_proxy_threads(service: str) -> int:
 
 
 def code_server_threads(service: str) -> int:
-    """`dagster code-server start`: a proxy process and the code process, each with a gRPC
-    pool of --max-workers (DAGSTER_CODE_SERVER_MAX_WORKERS) threads."""
+    """`dagster api grpc`: one process with a gRPC pool of --max-workers
+    (DAGSTER_GRPC_MAX_WORKERS) threads."""
     env = COMPOSE[service]["environment"]
-    assert "DAGSTER_CODE_SERVER_MAX_WORKERS" in env, f"{service}: no max workers, so its pool follows the CPU count"
-    return 2 * (int(env["DAGSTER_CODE_SERVER_MAX_WORKERS"]) + DAGSTER_PROCESS_OVERHEAD) + PROBE_PROCESSES
+    assert "DAGSTER_GRPC_MAX_WORKERS" in env, f"{service}: no max workers, so its pool follows the CPU count"
+    return int(env["DAGSTER_GRPC_MAX_WORKERS"]) + DAGSTER_PROCESS_OVERHEAD + PROBE_PROCESSES
 
 
 def daemon_threads(service: str) -> int:
@@ -114,7 +114,7 @@ BOUNDS: dict[str, Callable[[str], int]] = {
 BOUNDS |= {
     name: code_server_threads
     for name, service in COMPOSE.items()
-    if "DAGSTER_CODE_SERVER_MAX_WORKERS" in service.get("environment", {})
+    if "DAGSTER_GRPC_MAX_WORKERS" in service.get("environment", {})
 }
 
 
