@@ -114,14 +114,16 @@ class Webserver:
 
 def webserver(address: str | None = None) -> Webserver:
     """The webserver at `address` ("HOST:PORT" or a URL such as "https://dagster.example.com/prefix"),
-    else the one DAGSTER_WEBSERVER_HOST / DAGSTER_WEBSERVER_INTERNAL_PORT name (compose defaults).
-    DAGSTER_UI_USER and DAGSTER_UI_PASSWORD, when set, sign in at the gateway (a URL's own
+    else the one DAGSTER_WEBSERVER_HOST / DAGSTER_WEBSERVER_INTERNAL_PORT name (compose defaults),
+    under DAGSTER_WEBSERVER_PATH_PREFIX (as the webservers serve it). DAGSTER_UI_USER and DAGSTER_UI_PASSWORD, when set, sign in at the gateway (a URL's own
     user:password wins: for callers in Python; on a command line it would show in `ps`)."""
     user, password = os.environ.get("DAGSTER_UI_USER"), os.environ.get("DAGSTER_UI_PASSWORD")
     auth = (user, password) if user and password is not None else None
     if not address:
         host = os.environ.get("DAGSTER_WEBSERVER_HOST", "webserver")
-        return Webserver(host, int(os.environ.get("DAGSTER_WEBSERVER_INTERNAL_PORT", "3000")), auth=auth)
+        internal_port = int(os.environ.get("DAGSTER_WEBSERVER_INTERNAL_PORT", "3000"))
+        prefix = os.environ.get("DAGSTER_WEBSERVER_PATH_PREFIX", "").rstrip("/")
+        return Webserver(host, internal_port, path_prefix=prefix, auth=auth)
     if "://" not in address:
         host, _, port = address.rpartition(":")
         return Webserver(host, int(port), auth=auth)

@@ -15,10 +15,16 @@ requires:
 - an https S3 endpoint (or none: AWS's default);
 - either both AWS keys or neither (key-less: instance role or IRSA/web identity);
 - no template default ("local-only") anywhere, and secrets of at least MIN_SECRET_LENGTH;
-- in the webservers (the containers that know the gateway's settings; the compose file
-  publishes no webserver port, so the gateway is the only way in): a gateway with a login,
-  GATEWAY_AUTH=basic with an editor whose bcrypt hash is not the template's, or
-  GATEWAY_AUTH=sso with an SSO proxy.
+- in the webservers (the containers that know the gateway's settings): a gateway with a
+  login, GATEWAY_AUTH=basic with an editor whose bcrypt hash is not the template's, or
+  GATEWAY_AUTH=sso with an SSO proxy; and no site that serves that login over plain HTTP to
+  the network (an http:// GATEWAY_EDITOR_ADDRESS/GATEWAY_VIEWER_ADDRESS on a GATEWAY_BIND
+  other than loopback), unless the site's public origin (GATEWAY_PUBLIC_ORIGIN,
+  GATEWAY_VIEWER_PUBLIC_ORIGIN) is https: TLS terminated by a load balancer in front.
+
+What no container can see is whether its own port is published: that the webservers (no
+login, mutations over GET) publish none and the gateway is the only way in is a property of
+the compose files, checked by tests/unit/test_platform_config.py::test_only_the_gateway_is_published.
 """
 
 import base64
@@ -36,6 +42,17 @@ IMAGE_VARS = ("DAGSTER_IMAGE", "DAGSTER_APP_IMAGE", "DAGSTER_CURRENT_IMAGE")
 SECRET_VARS = ("DAGSTER_POSTGRES_PASSWORD", "AWS_SECRET_ACCESS_KEY", "SNOWFLAKE_PRIVATE_KEY_PASSWORD")
 EXIT_UNSAFE = 64
 GATEWAY_AUTHS = ("basic", "sso")
+# GATEWAY_BIND values that keep the gateway on the host itself (empty: compose's default).
+LOOPBACK_BINDS = ("", "localhost", "::1", "[::1]")
+# Each gateway site: its address variable, the Caddyfile's default, and the variable naming
+# its public origin behind a TLS-terminating load balancer.
+GATEWAY_SITES = (
+    ("GATEWAY_EDITOR_ADDRESS", "http://:8080", "GATEWAY_PUBLIC_ORIGIN"),
+    ("GATEWAY_VIEWER_ADDRESS", "http://:8081", "GATEWAY_VIEWER_PUBLIC_ORIGIN"),
+)
+# Ports Caddy serves plain HTTP on for an address without a scheme: the standard one and the
+# Caddyfile's http_port.
+CADDY_HTTP_PORTS = ("80", "8080")
 # The bcrypt hashes (base64) of .env.example's local-only gateway users: their passwords are
 # published in that file.
 TEMPLATE_GATEWAY_HASHES = frozenset(
@@ -74,6 +91,53 @@ def is_bcrypt(value: str) -> bool:
         return False
 
 
+def serves_plain_http(address: str) -> bool:
+    """True when a Caddy site address (one or more, comma- or space-separated) serves plain
+    HTTP: an http:// scheme, no host name (`:8080`), or a port Caddy treats as HTTP."""
+    for part in address.replace(",", " ").lower().split():
+        if part.startswith("http://"):
+            return True
+        if "://" in part:
+            continue
+        # host, host:port, :port, [v6] or [v6]:port
+        host, colon, port = part.rpartition(":")
+        if not colon or host.endswith(":") or port.endswith("]"):
+            host, port = part, ""
+        if not host or port in CADDY_HTTP_PORTS:
+            return True
+    return False
+
+
+def is_origin(value: str) -> bool:
+    """True for a browser origin as the Caddyfile compares it: http(s)://host[:port], nothing else."""
+    scheme, sep, host = value.partition("://")
+    forbidden = set("/?#\"'`\\ \t@")
+    return bool(sep) and scheme in ("http", "https") and bool(host) and not forbidden & set(host)
+
+
+def is_loopback(bind: str) -> bool:
+    """True when GATEWAY_BIND publishes the gateway on the host's loopback only."""
+    return bind in LOOPBACK_BINDS or bind.startswith("127.")
+
+
+def transport_problems(env: Mapping[str, str]) -> list[str]:
+    """Gateway sites that would send the login (a password, or an SSO session cookie) in clear
+    text over the network, and public origins that are no origin."""
+    found = []
+    bind = env.get("GATEWAY_BIND", "")
+    for address_var, default, origin_var in GATEWAY_SITES:
+        address, origin = env.get(address_var) or default, env.get(origin_var, "")
+        if origin and not is_origin(origin):
+            found.append(f"{origin_var}={origin!r} is not an origin: scheme://host[:port] as browsers send it")
+        elif serves_plain_http(address) and not is_loopback(bind) and not origin.startswith("https://"):
+            found.append(
+                f"{address_var}={address} serves the login over plain HTTP on GATEWAY_BIND={bind} (not "
+                f"loopback): give the site a host name (HTTPS), or behind a load balancer that terminates "
+                f"TLS set {origin_var}=https://<its host name>"
+            )
+    return found
+
+
 def gateway_problems(env: Mapping[str, str]) -> list[str]:
     """What keeps the UI from being safe to serve through the gateway in prod (webservers only)."""
     found = []
@@ -92,7 +156,7 @@ def gateway_problems(env: Mapping[str, str]) -> list[str]:
                 found.append(f"{name} is the template's (its password is published); set your own")
             elif value and not is_bcrypt(value):
                 found.append(f"{name} is not a bcrypt hash; make one with scripts/gateway-password")
-    return found
+    return found + transport_problems(env)
 
 
 def problems(env: Mapping[str, str]) -> list[str]:

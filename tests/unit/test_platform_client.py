@@ -9,12 +9,25 @@ import platform_client
 @pytest.fixture(autouse=True)
 def no_ui_login(monkeypatch):
     """Start from a shell without the client's variables."""
-    for name in ("DAGSTER_UI_USER", "DAGSTER_UI_PASSWORD", "DAGSTER_WEBSERVER_HOST", "DAGSTER_WEBSERVER_INTERNAL_PORT"):
+    names = (
+        "DAGSTER_UI_USER",
+        "DAGSTER_UI_PASSWORD",
+        "DAGSTER_WEBSERVER_HOST",
+        "DAGSTER_WEBSERVER_INTERNAL_PORT",
+        "DAGSTER_WEBSERVER_PATH_PREFIX",
+    )
+    for name in names:
         monkeypatch.delenv(name, raising=False)
 
 
 def test_inside_the_network_it_talks_to_the_webserver_service():
     assert platform_client.webserver().graphql_url == "http://webserver:3000/graphql"
+
+
+def test_inside_the_network_it_follows_the_webservers_path_prefix(monkeypatch):
+    """The tools container gets the webservers' DAGSTER_WEBSERVER_PATH_PREFIX."""
+    monkeypatch.setenv("DAGSTER_WEBSERVER_PATH_PREFIX", "/dagster")
+    assert platform_client.webserver().graphql_url == "http://webserver:3000/dagster/graphql"
 
 
 def test_host_and_port():

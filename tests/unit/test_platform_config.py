@@ -182,6 +182,22 @@ def test_only_the_gateway_is_published():
                 assert mapping.startswith("127.0.0.1:"), f"{path.name}: {service} publishes {mapping} beyond loopback"
 
 
+def test_the_path_prefix_reaches_everything_that_builds_a_webserver_url(compose):
+    """DAGSTER_WEBSERVER_PATH_PREFIX: both webservers serve under it (dagster-webserver reads
+    the variable itself), their probes ask {prefix}/server_info (outside the prefix the
+    webserver answers 404, so the probe would never pass), the gateway matches its GraphQL
+    rules under it and the tools container's platform client prefixes its requests."""
+    prefix = "${DAGSTER_WEBSERVER_PATH_PREFIX:-}"
+    for name in ("webserver", "webserver-readonly"):
+        service = compose["services"][name]
+        assert service["environment"]["DAGSTER_WEBSERVER_PATH_PREFIX"] == prefix
+        assert not any("path-prefix" in arg for arg in service["command"]), "one source: the variable"
+        assert service["healthcheck"]["test"][-1] == f"http://127.0.0.1:3000{prefix}/server_info"
+    for name in ("gateway", "tools"):
+        assert compose["services"][name]["environment"]["DAGSTER_WEBSERVER_PATH_PREFIX"] == prefix
+    assert "{$DAGSTER_WEBSERVER_PATH_PREFIX}/graphql*" in (ROOT / "deploy/gateway/Caddyfile").read_text()
+
+
 def test_every_process_opening_the_instance_waits_for_the_migrate_step(compose):
     """The webservers and the daemon start only on a schema migrated to this image's Dagster
     (docs/upgrading.md); the step itself runs once and waits for the database."""
