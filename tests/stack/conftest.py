@@ -20,6 +20,7 @@ import signal
 import subprocess
 import threading
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Self
@@ -38,6 +39,8 @@ SENSOR_WAIT = 420
 # Postgres's first line at start after a clean shutdown; after a SIGKILL it says "database
 # system was interrupted" and runs crash recovery.
 POSTGRES_CLEAN_START = "database system was shut down at"
+# The engine sends an event to its subscribers just after the call that caused it returns.
+EVENT_DELIVERY_SECONDS = 2
 
 
 def docker_engine_available() -> bool:
@@ -58,6 +61,15 @@ def read_env_files(paths: list[Path]) -> dict[str, str]:
                 key, value = line.split("=", 1)
                 values[key.strip()] = value.strip()
     return values
+
+
+@dataclass(frozen=True)
+class ContainerExit:
+    """A container of the stack that ended, as the Docker engine reported it."""
+
+    service: str
+    name: str
+    exit_code: int
 
 
 @dataclass
@@ -288,6 +300,46 @@ class Stack:
         ids = self.run_containers()
         if ids:
             subprocess.run(["docker", "rm", "-f", *ids], capture_output=True, timeout=300, check=False)
+
+    @contextlib.contextmanager
+    def container_exits(self) -> Iterator[list[ContainerExit]]:
+        """Record every container of this compose project that dies during the block, with its
+        service and exit code, as the engine reports it (`die` events): also for containers
+        that are removed before the block ends (`down`).
+
+        Streamed while the block runs: the engine replays only its last 256 events, which the
+        healthchecks' exec events of a few stacks fill within seconds."""
+        project = self.env.get("COMPOSE_PROJECT_NAME", "dagster-platform")
+        since = f"{time.time():.3f}"
+        proc = subprocess.Popen(
+            ["docker", "events", "--since", since, "--filter", "type=container", "--filter", "event=die",
+             "--filter", f"label=com.docker.compose.project={project}", "--format", "{{json .}}"],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            text=True,
+        )  # fmt: skip
+        exits: list[ContainerExit] = []
+
+        def read() -> None:
+            for line in proc.stdout or ():
+                attributes = json.loads(line)["Actor"]["Attributes"]
+                exits.append(
+                    ContainerExit(
+                        service=attributes.get("com.docker.compose.service", ""),
+                        name=attributes.get("name", ""),
+                        exit_code=int(attributes.get("exitCode", "-1")),
+                    )
+                )
+
+        reader = threading.Thread(target=read, daemon=True)
+        reader.start()
+        try:
+            yield exits
+        finally:
+            time.sleep(EVENT_DELIVERY_SECONDS)
+            proc.terminate()
+            proc.wait(timeout=30)
+            reader.join(timeout=30)
 
     @staticmethod
     def docker(*args: str, check: bool = True, timeout: float = 120) -> subprocess.CompletedProcess:
