@@ -10,6 +10,10 @@
 #         --build-arg CODE_LOCATION_PACKAGE=app --build-arg UV_EXTRAS="--extra app" .)
 # The base image is a build argument so air-gapped sites and CI can use a local stand-in
 # (.ci/build-standin-images.sh) or a mirror in their private registry.
+# An exact patch tag, so a rebuild gets the interpreter it was tested with (`3.13-slim` moves);
+# 3.13 and trixie because pyproject.toml allows Python < 3.14 and CI's stand-in is Debian
+# trixie's python3.13 (3.13.5), on which the whole stack tier passes: no code relies on a fix
+# of this patch. Move it to the newest 3.13.x when you upgrade, here and in docker-compose.yml.
 ARG PYTHON_BASE_IMAGE=python:3.13.9-slim-trixie
 
 # ---------------------------------------------------------------------------------------

@@ -20,6 +20,7 @@ import signal
 import subprocess
 import threading
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Self
@@ -38,6 +39,8 @@ SENSOR_WAIT = 420
 # Postgres's first line at start after a clean shutdown; after a SIGKILL it says "database
 # system was interrupted" and runs crash recovery.
 POSTGRES_CLEAN_START = "database system was shut down at"
+# The engine sends an event to its subscribers just after the call that caused it returns.
+EVENT_DELIVERY_SECONDS = 2
 
 
 def docker_engine_available() -> bool:
@@ -58,6 +61,15 @@ def read_env_files(paths: list[Path]) -> dict[str, str]:
                 key, value = line.split("=", 1)
                 values[key.strip()] = value.strip()
     return values
+
+
+@dataclass(frozen=True)
+class ContainerExit:
+    """A container of the stack that ended, as the Docker engine reported it."""
+
+    service: str
+    name: str
+    exit_code: int
 
 
 @dataclass
@@ -217,6 +229,19 @@ class Stack:
         out = self.tool("python", "scripts/s3_tool.py", "ls", bucket, prefix)
         return [json.loads(line)["key"] for line in out.splitlines() if line.strip()]
 
+    def s3_texts(self, bucket: str, prefix: str = "") -> dict[str, str]:
+        """Key -> text of every object under a prefix, read in one tools container (each
+        container costs seconds; `s3_keys` and `s3_cat` take one per call)."""
+        code = (
+            "import json, sys\n"
+            "from dagster_platform.s3_store import S3Store\n"
+            "client, bucket, prefix = S3Store.from_environment().client(), sys.argv[1], sys.argv[2]\n"
+            "pages = client.get_paginator('list_objects_v2').paginate(Bucket=bucket, Prefix=prefix)\n"
+            "keys = [item['Key'] for page in pages for item in page.get('Contents', [])]\n"
+            "print(json.dumps({k: client.get_object(Bucket=bucket, Key=k)['Body'].read().decode(errors='replace') for k in keys}))\n"
+        )
+        return json.loads(self.tool("python", "-c", code, bucket, prefix).strip().splitlines()[-1])
+
     def s3_put(self, bucket: str, key: str, body: str) -> None:
         """Write an object to the stack's S3 server."""
         self.tool("python", "scripts/s3_tool.py", "put", bucket, key, stdin=body)
@@ -288,6 +313,46 @@ class Stack:
         ids = self.run_containers()
         if ids:
             subprocess.run(["docker", "rm", "-f", *ids], capture_output=True, timeout=300, check=False)
+
+    @contextlib.contextmanager
+    def container_exits(self) -> Iterator[list[ContainerExit]]:
+        """Record every container of this compose project that dies during the block, with its
+        service and exit code, as the engine reports it (`die` events): also for containers
+        that are removed before the block ends (`down`).
+
+        Streamed while the block runs: the engine replays only its last 256 events, which the
+        healthchecks' exec events of a few stacks fill within seconds."""
+        project = self.env.get("COMPOSE_PROJECT_NAME", "dagster-platform")
+        since = f"{time.time():.3f}"
+        proc = subprocess.Popen(
+            ["docker", "events", "--since", since, "--filter", "type=container", "--filter", "event=die",
+             "--filter", f"label=com.docker.compose.project={project}", "--format", "{{json .}}"],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            text=True,
+        )  # fmt: skip
+        exits: list[ContainerExit] = []
+
+        def read() -> None:
+            for line in proc.stdout or ():
+                attributes = json.loads(line)["Actor"]["Attributes"]
+                exits.append(
+                    ContainerExit(
+                        service=attributes.get("com.docker.compose.service", ""),
+                        name=attributes.get("name", ""),
+                        exit_code=int(attributes.get("exitCode", "-1")),
+                    )
+                )
+
+        reader = threading.Thread(target=read, daemon=True)
+        reader.start()
+        try:
+            yield exits
+        finally:
+            time.sleep(EVENT_DELIVERY_SECONDS)
+            proc.terminate()
+            proc.wait(timeout=30)
+            reader.join(timeout=30)
 
     @staticmethod
     def docker(*args: str, check: bool = True, timeout: float = 120) -> subprocess.CompletedProcess:

@@ -1,15 +1,17 @@
-"""Every long-running service stops cleanly: `docker compose stop` (what `restart` and `down`
-do first) ends each one through its stop signal, not with Docker's SIGKILL at the end of
+"""Every long-running service stops cleanly on `docker compose stop`, `restart` and `down`
+(without -v): each ends through its stop signal, not with Docker's SIGKILL at the end of
 `stop_grace_period`.
 
-Judged by the engine and by the service itself: each container's exit code is 0 (a SIGKILL
-shows as 137, a crash or a failed signal forwarding as another code), the services that
-log their shutdown said so, and Postgres's next start finds a clean shutdown (no crash
-recovery). The stack is started again, healthy, before the test ends. Marked `disruptive`:
-it runs after the other stack tests.
+Judged by the engine and by the service itself: the exit code of every container that died
+during the command, from the engine's `die` events (read even after `down` removed the
+containers), is 0 (a SIGKILL shows as 137, a crash or a failed signal forwarding as another
+code); where the containers survive (`stop`, `restart`), the services that log their shutdown
+said so; and Postgres's next start finds a clean shutdown (no crash recovery). The stack is
+healthy again before each test ends, and after `down` (which removes the network) a run
+launches on the recreated network. Marked `disruptive`: they run after the other stack tests.
 """
 
-from datetime import UTC, datetime
+import time
 
 import pytest
 from conftest import POSTGRES_CLEAN_START
@@ -37,26 +39,53 @@ def running_services(stack) -> dict[str, str]:
 
 
 def logs_since(stack, cid: str, since: str) -> str:
-    """stdout and stderr of a container since an RFC 3339 time."""
+    """stdout and stderr of a container since a time (RFC 3339 or Unix seconds)."""
     result = stack.docker("logs", "--since", since, cid, check=False, timeout=60)
     return result.stdout + result.stderr
 
 
-def test_every_service_stops_on_its_signal_with_exit_code_0(stack):
-    """Stop the whole stack: each container exits 0 and logs its shutdown; Postgres starts
-    again without crash recovery; then everything is healthy again."""
+def stop_everything(stack, command: str) -> None:
+    """`docker compose <command>` as an operator types it (its timeout: the longest grace period
+    twice over, plus the starts of `restart`)."""
+    if command == "down":
+        # Run containers are not compose's: a running one keeps `down` from removing the network.
+        # Removed first, as the tier's teardown does (Stack.down).
+        stack.remove_run_containers()
+    stack.compose(command, timeout=900)
+
+
+@pytest.mark.parametrize("command", ["stop", "restart", "down"])
+def test_every_service_stops_on_its_signal_with_exit_code_0(stack, command, wait_for):
+    """`command` stops the whole stack: every container that died exited 0 (each running
+    service among them), those still there logged their shutdown, and Postgres starts again
+    without crash recovery; then everything is healthy again."""
     services = running_services(stack)
     assert set(SHUTDOWN_LINES) <= set(services), services
-    since = datetime.now(UTC).isoformat()
+    since = f"{time.time():.3f}"
+    logs: dict[str, str] = {}
     try:
-        stack.compose("stop", timeout=600)
-        states = {service: stack.inspect(cid)["State"] for service, cid in services.items()}
-        logs = {service: logs_since(stack, cid, since) for service, cid in services.items()}
+        with stack.container_exits() as exits:
+            stop_everything(stack, command)
+        if command != "down":  # `down` removed the containers and their logs
+            logs = {service: logs_since(stack, cid, since) for service, cid in services.items()}
     finally:
         stack.up()
-    not_clean = {s: (st["ExitCode"], st["OOMKilled"]) for s, st in states.items() if st["ExitCode"] != 0}
-    assert not not_clean, f"(exit code, OOM-killed) of services that did not stop cleanly: {not_clean}"
-    silent = {s: logs[s][-1500:] for s, line in SHUTDOWN_LINES.items() if line not in logs[s]}
+    stopped = {ended.service for ended in exits}
+    assert set(services) <= stopped, f"no exit recorded for {sorted(set(services) - stopped)}: {exits}"
+    not_clean = [ended for ended in exits if ended.exit_code != 0]
+    assert not not_clean, f"containers that did not stop cleanly: {not_clean}\n" + "\n".join(
+        f"--- {ended.service}:\n{logs.get(ended.service, '(removed)')[-2000:]}" for ended in not_clean
+    )
+    silent = {s: logs[s][-1500:] for s, line in SHUTDOWN_LINES.items() if logs and line not in logs[s]}
     assert not silent, f"no shutdown line in the logs of: {silent}"
-    restarted = logs_since(stack, stack.container_id("postgres"), since)
+
+    def postgres_started_again() -> str:
+        started = logs_since(stack, stack.container_id("postgres"), since)
+        return started if POSTGRES_CLEAN_START in started or "automatic recovery" in started else ""
+
+    restarted = wait_for(postgres_started_again, 60, "Postgres's start-up lines", interval=2)
     assert POSTGRES_CLEAN_START in restarted and "automatic recovery" not in restarted, restarted[-3000:]
+    if command == "down":
+        # The network was removed and created again: run containers must still join it.
+        run = stack.launch_and_wait("platform_canary_job")
+        assert run["status"] == "SUCCESS", run

@@ -78,10 +78,12 @@ def test_service_has_a_read_only_root(service_inspect, service):
 
 @pytest.mark.parametrize("service", PROXIES)
 def test_proxy_process_has_no_capabilities(stack, service):
-    """The proxy's HAProxy runs as uid 0 (the socket's owner) with no capability at all, so it
-    can open the socket and nothing else a root process could."""
+    """The proxy (`python3 -m docker_policy`, standard-library Python) runs as uid 0 (the
+    socket's owner) with no capability at all, so it can open the socket and nothing else a
+    root process could."""
     status = stack.docker("exec", stack.container_id(service), "cat", "/proc/1/status").stdout
     fields = dict(line.split(":", 1) for line in status.splitlines() if ":" in line)
+    assert fields["Uid"].split()[:2] == ["0", "0"], fields["Uid"]
     assert int(fields["CapEff"].strip(), 16) == 0, fields["CapEff"]
     assert int(fields["CapPrm"].strip(), 16) == 0, fields["CapPrm"]
     assert fields["NoNewPrivs"].strip() == "1"

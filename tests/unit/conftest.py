@@ -8,6 +8,7 @@ Snowflake, Dagster's home) removed from the environment, dev data goes to a temp
 and the session fails if the checkout changed (``git status``, ``data/``, ``.dagster/``).
 """
 
+import contextlib
 import json
 import os
 import re
@@ -17,9 +18,12 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import urlsplit
 
 # Variables of the code location (and of S3 clients) that a developer's shell may export.
 CODE_LOCATION_PREFIXES = ("PLATFORM_", "WAREHOUSE_", "SNOWFLAKE_", "S3_", "AWS_", "LAKE_", "LANDING_", "ORDERS_")
@@ -214,6 +218,86 @@ def unreachable_store() -> S3Store:
         max_attempts=1,
         outage_retry_base_seconds=0,
     )
+
+
+class S3Gate:
+    """A TCP forwarder in front of the test S3 server that can go down: while closed, nothing
+    listens on its port and live connections are cut, so clients get "connection refused" as
+    from a stopped S3. Opened again on the same port, it forwards as before."""
+
+    def __init__(self, upstream: tuple[str, int]):
+        self.upstream = upstream
+        self.port = _free_port()
+        self.endpoint = f"http://127.0.0.1:{self.port}"
+        self._lock = threading.Lock()
+        self._listener: socket.socket | None = None
+        self._live: set[socket.socket] = set()
+        self.open()
+
+    def open(self) -> None:
+        """Listen (again) and forward every connection to the S3 server."""
+        listener = socket.socket()
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        listener.bind(("127.0.0.1", self.port))
+        listener.listen(64)
+        listener.settimeout(0.1)  # the accept loop notices a close() within this
+        with self._lock:
+            self._listener = listener
+        threading.Thread(target=self._accept, args=(listener,), daemon=True).start()
+
+    def close(self) -> None:
+        """Stop listening and cut every live connection."""
+        with self._lock:
+            listener, self._listener = self._listener, None
+            live, self._live = self._live, set()
+        for sock in [listener, *live]:
+            if sock is not None:
+                with contextlib.suppress(OSError):
+                    sock.close()
+
+    def down_for(self, seconds: float) -> threading.Timer:
+        """Close now and open again after `seconds` (in the background); return the timer."""
+        self.close()
+        timer = threading.Timer(seconds, self.open)
+        timer.daemon = True
+        timer.start()
+        return timer
+
+    def _accept(self, listener: socket.socket) -> None:
+        while self._listener is listener:
+            try:
+                client, _ = listener.accept()
+            except TimeoutError:
+                continue
+            except OSError:
+                return
+            try:
+                server = socket.create_connection(self.upstream)
+            except OSError:
+                client.close()
+                continue
+            with self._lock:
+                self._live |= {client, server}
+            for source, sink in ((client, server), (server, client)):
+                threading.Thread(target=self._pump, args=(source, sink), daemon=True).start()
+
+    @staticmethod
+    def _pump(source: socket.socket, sink: socket.socket) -> None:
+        with contextlib.suppress(OSError):
+            while chunk := source.recv(65536):
+                sink.sendall(chunk)
+        for sock in (source, sink):
+            with contextlib.suppress(OSError):
+                sock.close()
+
+
+@pytest.fixture
+def s3_gate(s3_endpoint) -> Iterator[S3Gate]:
+    """An S3Gate in front of the test S3 server, closed again at the end of the test."""
+    parsed = urlsplit(s3_endpoint)
+    gate = S3Gate((parsed.hostname, parsed.port))
+    yield gate
+    gate.close()
 
 
 @pytest.fixture
