@@ -24,6 +24,8 @@ from dagster_aws.s3.utils import construct_s3_client
 from pydantic import Field, PrivateAttr
 
 DEFAULT_AWS_REGION = "us-east-1"
+# botocore's attempts per S3 call (the first included), before a step retry takes over.
+DEFAULT_S3_MAX_ATTEMPTS = 5
 
 # Connection-level S3 errors (endpoint down, DNS, timeouts): worth retrying, unlike bad input,
 # access denied or a missing object.
@@ -73,17 +75,21 @@ class S3Store(S3Resource):
 
     @classmethod
     def from_environment(cls, **overrides) -> "S3Store":
-        """The store configured by S3_ENDPOINT_URL, AWS_* credentials and AWS_REGION (for scripts).
+        """The store configured by S3_ENDPOINT_URL, AWS_* credentials (session token included),
+        AWS_REGION, AWS_CA_BUNDLE and S3_MAX_ATTEMPTS (for scripts).
 
         Dagster resources resolve ``dg.EnvVar``s instead; this is the same resource outside a run.
         """
-        return cls(
-            endpoint_url=os.environ.get("S3_ENDPOINT_URL") or None,
-            aws_access_key_id=os.environ.get("AWS_ACCESS_KEY_ID") or None,
-            aws_secret_access_key=os.environ.get("AWS_SECRET_ACCESS_KEY") or None,
-            region_name=os.environ.get("AWS_REGION") or DEFAULT_AWS_REGION,
-            **overrides,
-        )
+        settings = {
+            "endpoint_url": os.environ.get("S3_ENDPOINT_URL") or None,
+            "aws_access_key_id": os.environ.get("AWS_ACCESS_KEY_ID") or None,
+            "aws_secret_access_key": os.environ.get("AWS_SECRET_ACCESS_KEY") or None,
+            "region_name": os.environ.get("AWS_REGION") or DEFAULT_AWS_REGION,
+            "aws_session_token": os.environ.get("AWS_SESSION_TOKEN") or None,
+            "ca_bundle": os.environ.get("AWS_CA_BUNDLE") or None,
+            "max_attempts": int(os.environ.get("S3_MAX_ATTEMPTS") or DEFAULT_S3_MAX_ATTEMPTS),
+        }
+        return cls(**{**settings, **overrides})
 
     @property
     def endpoint(self) -> str | None:

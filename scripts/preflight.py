@@ -12,7 +12,8 @@ requires:
   DAGSTER_IMAGE, DAGSTER_APP_IMAGE and DAGSTER_CURRENT_IMAGE, wherever the container knows them;
 - PGSSLMODE require/verify-ca/verify-full and a real Postgres password, when the container
   talks to Postgres (DAGSTER_POSTGRES_HOST set; a Dagster+ code location has none);
-- an https S3 endpoint (or none: AWS's default);
+- an https S3 endpoint (or none: AWS's default), and an AWS_CA_BUNDLE that, when set, is an
+  existing file (set but empty, botocore would not verify the endpoint at all);
 - either both AWS keys or neither (key-less: instance role or IRSA/web identity);
 - no template default ("local-only") anywhere, and secrets of at least MIN_SECRET_LENGTH;
 - in the webservers (the containers that know the gateway's settings): a gateway with a
@@ -184,6 +185,12 @@ def problems(env: Mapping[str, str]) -> list[str]:
 
     if env.get("S3_ENDPOINT_URL", "").lower().startswith("http://"):
         found.append(f"S3_ENDPOINT_URL={env['S3_ENDPOINT_URL']} is plain http; prod needs https")
+
+    # botocore reads a set but empty AWS_CA_BUNDLE as "do not verify the certificate".
+    if "AWS_CA_BUNDLE" in env and not env["AWS_CA_BUNDLE"]:
+        found.append("AWS_CA_BUNDLE is set but empty, which turns off S3 certificate checks; unset it or name a bundle")
+    elif env.get("AWS_CA_BUNDLE") and not os.path.isfile(env["AWS_CA_BUNDLE"]):
+        found.append(f"AWS_CA_BUNDLE={env['AWS_CA_BUNDLE']} is not a file in this container; mount the CA bundle")
 
     has_id, has_secret = bool(env.get("AWS_ACCESS_KEY_ID")), bool(env.get("AWS_SECRET_ACCESS_KEY"))
     if has_id != has_secret:

@@ -8,7 +8,7 @@ it accepts is a file that loads. The rules, exactly (docs/landing-contract.md):
 - CSV: comma-separated, ``"`` quotes fields (``""`` inside a quoted field is one ``"``);
   quoting is optional and bad quoting rejects the file.
 - Header, exactly, in this order: ``order_id,customer_id,order_date,region,amount``.
-- ``order_id``, ``customer_id``: ASCII decimal digits only (no sign, space or ``_``),
+- ``order_id``, ``customer_id``: 1 to 19 ASCII decimal digits (no sign, space or ``_``),
   0 to 2**63-1 (int64).
 - ``order_date``: ``YYYY-MM-DD`` (strict: ``20260102``, ``2026-W01-2`` or a time part are
   refused), a real calendar day from 1678-01-01 to 2261-12-31 (what a nanosecond
@@ -256,7 +256,8 @@ class _Columns:
 
 def _parse_rows(reader) -> pd.DataFrame:
     """Check the header, parse every row of a csv.reader into typed columns; build the frame."""
-    header = tuple(next(reader, ()))
+    # Empty lines are skipped anywhere, before the header too.
+    header = next((tuple(values) for values in reader if values), ())
     if not header:
         raise MalformedFileError("empty file: no header line and no data")
     if header != ORDERS_CSV_COLUMNS:

@@ -13,13 +13,18 @@ from app.resources.landing_zone import LandingZone
 from app.resources.shop_source import ShopSource
 from app.resources.warehouse_backend import warehouse_resources
 from dagster_platform.environment import Environment, current_environment, env_var_or_default
-from dagster_platform.s3_store import DEFAULT_AWS_REGION, S3Store
+from dagster_platform.s3_store import DEFAULT_AWS_REGION, DEFAULT_S3_MAX_ATTEMPTS, S3Store
 
 DEFAULT_ORDERS_ROW_COUNT = 1000
 
 
 def s3_store(environment: Environment) -> S3Store:
-    """The S3 connection. Static keys are required except in prod (where an IAM role may serve)."""
+    """The S3 connection. Static keys are required except in prod (where an IAM role may serve).
+
+    The optional settings are the ones boto3 reads elsewhere in the platform (compute logs,
+    scripts), so the lake and the landing zone accept exactly what they do: a session token
+    for temporary credentials, a CA bundle for a private CA, and botocore's attempt count.
+    """
     if environment is Environment.PROD:
         access_key = env_var_or_default("AWS_ACCESS_KEY_ID", None)
         secret_key = env_var_or_default("AWS_SECRET_ACCESS_KEY", None)
@@ -32,6 +37,10 @@ def s3_store(environment: Environment) -> S3Store:
         aws_access_key_id=access_key,
         aws_secret_access_key=secret_key,
         region_name=env_var_or_default("AWS_REGION", DEFAULT_AWS_REGION),
+        # Passed explicitly: with explicit keys, boto3 would not pick the token up by itself.
+        aws_session_token=env_var_or_default("AWS_SESSION_TOKEN", None),
+        ca_bundle=env_var_or_default("AWS_CA_BUNDLE", None),
+        max_attempts=env_var_or_default("S3_MAX_ATTEMPTS", DEFAULT_S3_MAX_ATTEMPTS),
     )
 
 

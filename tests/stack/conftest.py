@@ -12,6 +12,7 @@ Without a Docker engine these tests are skipped with that reason, unless REQUIRE
 (set by .ci/run), where a missing engine is a failure: CI must never pass silently.
 """
 
+import base64
 import contextlib
 import json
 import os
@@ -213,6 +214,30 @@ class Stack:
             "print(c.execute('SELECT count(*) FROM landing.warehouse_landed_orders WHERE source_file = ?', [sys.argv[1]]).fetchone()[0])\n"
         )
         return int(self.tool("python", "-c", code, source_file).strip().splitlines()[-1])
+
+    def warehouse_table(self, source_files: list[str]) -> dict[str, list[list[str]]]:
+        """The rows of each landing file in landing.warehouse_landed_orders, as text, in file
+        order of order_id (one tools container for all of them)."""
+        code = (
+            "import duckdb, json, os, sys\n"
+            "c = duckdb.connect(os.environ['WAREHOUSE_DUCKDB_PATH'], read_only=True)\n"
+            "q = \"SELECT order_id, customer_id, strftime(order_date, '%Y-%m-%d'), region, amount\"\n"
+            'q += " FROM landing.warehouse_landed_orders WHERE source_file = ? ORDER BY order_id"\n'
+            "print(json.dumps({f: [[str(v) for v in row] for row in c.execute(q, [f]).fetchall()] for f in sys.argv[1:]}))\n"
+        )
+        return json.loads(self.tool("python", "-c", code, *source_files).strip().splitlines()[-1])
+
+    def s3_put_many(self, bucket: str, objects: dict[str, bytes]) -> None:
+        """Write several objects (any bytes) in one tools container, in the given order."""
+        code = (
+            "import base64, json, sys\n"
+            "from dagster_platform.s3_store import S3Store\n"
+            "store = S3Store.from_environment()\n"
+            "for key, body in json.loads(sys.stdin.read()).items():\n"
+            "    store.put_bytes(sys.argv[1], key, base64.b64decode(body))\n"
+        )
+        payload = json.dumps({key: base64.b64encode(body).decode() for key, body in objects.items()})
+        self.tool("python", "-c", code, bucket, stdin=payload)
 
     def drop_files(self, files: list[tuple[str, ...]]) -> None:
         """Upload landing files with the app's own drop tool, in one tools container:

@@ -74,6 +74,29 @@ def test_run_ran_in_its_own_container(stack, smoke_run):
     assert not labels.get("com.docker.compose.project"), labels
 
 
+@pytest.mark.parametrize("service", ["webserver", "daemon", "platform-code", "user-code"])
+def test_the_s3_ca_bundle_is_a_file_in_every_dagster_service(stack, service):
+    """AWS_CA_BUNDLE (compose's default: the image's system bundle) names a file that exists:
+    against an https endpoint a missing bundle would fail every S3 call."""
+    check = "import os, sys; path = os.environ['AWS_CA_BUNDLE']; print(path); sys.exit(not os.path.isfile(path))"
+    result = stack.compose("exec", "-T", service, "python3", "-I", "-S", "-c", check, check=False)
+    assert result.returncode == 0, (result.stdout, result.stderr)
+
+
+def test_run_containers_get_the_s3_settings(stack, smoke_run):
+    """The launcher forwards the S3 settings to the run, and its image has the bundle they name."""
+    tags = {t["key"]: t["value"] for t in smoke_run["tags"]}
+    inspect = stack.inspect(tags["docker/container_id"])
+    env = dict(item.split("=", 1) for item in inspect["Config"]["Env"])
+    daemon = dict(item.split("=", 1) for item in stack.inspect(stack.container_id("daemon"))["Config"]["Env"])
+    for name in ("AWS_SESSION_TOKEN", "AWS_CA_BUNDLE", "S3_MAX_ATTEMPTS"):
+        assert name in daemon and env.get(name) == daemon[name], name
+    exists = stack.docker(
+        "run", "--rm", "--entrypoint", "test", inspect["Config"]["Image"], "-f", env["AWS_CA_BUNDLE"], check=False
+    )
+    assert exists.returncode == 0, f"{env['AWS_CA_BUNDLE']} is not a file in {inspect['Config']['Image']}"
+
+
 def test_run_and_events_are_in_postgres(stack, smoke_run):
     """Run storage and event-log storage are the stack's Postgres."""
     run_id = smoke_run["runId"]

@@ -41,6 +41,7 @@ from botocore.exceptions import BotoCoreError, ClientError  # noqa: E402
 from dagster_duckdb_pandas import DuckDBPandasIOManager  # noqa: E402
 from hypothesis import settings  # noqa: E402
 from hypothesis.configuration import set_hypothesis_home_dir  # noqa: E402
+from private_ca import TlsFront, make_private_ca  # noqa: E402
 
 import app  # noqa: E402
 from app.defs.landing.assets import landed_orders, warehouse_landed_orders  # noqa: E402
@@ -623,3 +624,18 @@ def load_app_defs():
     """Load the code location afresh, so resources reflect the current PLATFORM_ENV."""
     app_dir = Path(app.__file__).parent
     return lambda: dg.load_from_defs_folder(path_within_project=app_dir)
+
+
+@pytest.fixture(scope="session")
+def private_ca(tmp_path_factory) -> tuple[Path, Path, Path]:
+    """A CA generated for this test session and a server certificate for 127.0.0.1 signed by it."""
+    return make_private_ca(tmp_path_factory.mktemp("private-ca"))
+
+
+@pytest.fixture
+def tls_front(s3_endpoint, private_ca):
+    """The test S3 server behind HTTPS with the private CA's certificate."""
+    upstream = urlsplit(s3_endpoint)
+    front = TlsFront((str(upstream.hostname), int(upstream.port or 80)), private_ca[1], private_ca[2])
+    yield front
+    front.close()

@@ -154,3 +154,27 @@ def test_the_budget_of_dagster_yaml_covers_a_30_second_outage():
     waits = retry_waits(compute_logs_block()["config"]["upload_retry_seconds"])
     assert sum(waits) >= 30 + MAX_WAIT_SECONDS, waits
     assert max(waits) <= MAX_WAIT_SECONDS, waits
+
+
+def test_a_private_ca_and_temporary_keys_from_the_environment_carry_the_logs(
+    run_with_s3_logs, monkeypatch, tls_front, private_ca, temporary_credentials
+):
+    """The compute logs honour the S3 variables the lake and the landing zone read: an HTTPS
+    endpoint signed by a private CA (AWS_CA_BUNDLE) and temporary keys with their token."""
+    monkeypatch.setenv("S3_ENDPOINT_URL", tls_front.endpoint)
+    monkeypatch.setenv("AWS_CA_BUNDLE", str(private_ca[0]))
+    for field, value in temporary_credentials.items():
+        monkeypatch.setenv(field.upper(), value)
+    run = run_with_s3_logs(lambda context: None)
+    assert run.result.success
+    assert TEARDOWN_ERROR not in run.engine_messages()
+    assert f"stdout of {run.result.run_id}" in run.log(".out").decode()
+
+
+def test_without_the_ca_bundle_the_logs_are_refused(run_with_s3_logs, monkeypatch, tls_front):
+    """...and the CA is what made it work: without it the upload fails, the run still succeeds."""
+    monkeypatch.setenv("S3_ENDPOINT_URL", tls_front.endpoint)
+    run = run_with_s3_logs(lambda context: None)
+    assert run.result.success
+    assert TEARDOWN_ERROR in run.engine_messages()
+    assert run.logs == {}

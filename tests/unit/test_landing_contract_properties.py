@@ -65,7 +65,7 @@ def render(draw, table: list[list[str]]) -> bytes:
     """Write rows as the contract allows: optional BOM, LF/CRLF/CR, optional quoting, empty lines."""
     newline = draw(st.sampled_from(["\n", "\r\n", "\r"]))
     quote_all = draw(st.booleans())
-    lines = []
+    lines = [""] * draw(st.integers(0, 2))  # empty lines before the header are skipped too
     for fields in table:
         quoted = [f'"{f}"' if quote_all or draw(st.booleans()) else f for f in fields]
         lines.append(",".join(quoted))

@@ -46,6 +46,20 @@ def test_a_stream_parses_like_bytes():
     assert parse_orders_csv(io.BytesIO(body), max_bytes=len(body)).equals(parse_orders_csv(body))
 
 
+@pytest.mark.parametrize("before", [b"\n", b"\r\n\r\n", b"\xef\xbb\xbf\n"], ids=["lf", "crlf-twice", "bom-then-lf"])
+def test_empty_lines_before_the_header_are_skipped(before):
+    """The contract skips empty lines anywhere: before the header as after it."""
+    body = make_orders_csv(5, seed=1)
+    assert parse_orders_csv(before + body).equals(parse_orders_csv(body))
+
+
+@pytest.mark.parametrize(("content", "reason"), [(b"\n\n", "empty file"), (b"\r\n \n", "bad header")])
+def test_only_empty_lines_or_a_blank_looking_header_are_refused(content, reason):
+    """Skipping stops at the first line with content: nothing but empty lines is an empty file."""
+    with pytest.raises(MalformedFileError, match=reason):
+        parse_orders_csv(content)
+
+
 @pytest.mark.parametrize(
     ("content", "reason"),
     [

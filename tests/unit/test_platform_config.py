@@ -67,9 +67,10 @@ def test_run_containers_get_every_variable_the_instance_config_reads(launcher_en
 
 
 def test_run_containers_get_every_variable_the_code_reads(launcher_env):
-    """Every `EnvVar("X")` / os.environ lookup in app/ is forwarded to run containers."""
-    code = "\n".join(p.read_text() for p in (ROOT / "app").rglob("*.py"))
-    read = set(re.findall(r"EnvVar\(\s*[\"']([A-Z0-9_]+)[\"']", code))
+    """Every `EnvVar("X")` / os.environ lookup in app/ and dagster_platform/ (both locations'
+    code, run workers included) is forwarded to run containers."""
+    code = "\n".join(p.read_text() for folder in ("app", "dagster_platform") for p in (ROOT / folder).rglob("*.py"))
+    read = set(re.findall(r"(?:EnvVar(?:\.int)?|env_var_or_default)\(\s*[\"']([A-Z0-9_]+)[\"']", code))
     read |= set(re.findall(r"(?:environ\.get|getenv|environ\[)\(?\s*[\"']([A-Z0-9_]+)[\"']", code))
     assert read, "found no environment variable reads in app/ - has the pattern changed?"
     # Read by the housekeeping schedule in the code server and passed to its run as run config.

@@ -53,6 +53,8 @@ def test_safe_prod_passes():
             "DAGSTER_POSTGRES_PASSWORD still holds the local template default",
         ),
         ({"S3_ENDPOINT_URL": "http://minio:9000"}, "S3_ENDPOINT_URL=http://minio:9000 is plain http"),
+        ({"AWS_CA_BUNDLE": ""}, "AWS_CA_BUNDLE is set but empty, which turns off S3 certificate checks"),
+        ({"AWS_CA_BUNDLE": "/no/such/ca.pem"}, "AWS_CA_BUNDLE=/no/such/ca.pem is not a file in this container"),
         ({"AWS_SECRET_ACCESS_KEY": None}, "AWS_SECRET_ACCESS_KEY is missing while the other half"),
         ({"AWS_ACCESS_KEY_ID": ""}, "AWS_ACCESS_KEY_ID is missing while the other half"),
         ({"AWS_SECRET_ACCESS_KEY": "short-key"}, "AWS_SECRET_ACCESS_KEY is shorter than 12 characters"),
@@ -88,6 +90,7 @@ def test_unsafe_setting_is_refused_by_name(overrides, message):
         pytest.param({"DAGSTER_CURRENT_IMAGE": "registry.example.com/dagster@sha256:" + "a" * 64}, id="digest"),
         pytest.param({"DAGSTER_CURRENT_IMAGE": None}, id="image-unknown-in-run-container"),
         pytest.param({"PGSSLMODE": "require"}, id="pgsslmode-require"),
+        pytest.param({"AWS_CA_BUNDLE": "/etc/ssl/certs/ca-certificates.crt"}, id="ca-bundle-of-the-image"),
     ],
 )
 def test_what_prod_really_uses_is_accepted(overrides):

@@ -2,135 +2,17 @@
 credentials hold for both (the real S3 server behind a TLS front made here, with a CA
 generated in the test)."""
 
-import contextlib
-import datetime as dt
-import ipaddress
-import socket
-import ssl
-import threading
-from pathlib import Path
-from urllib.parse import urlparse
-
 import dagster as dg
 import pytest
 from botocore.exceptions import ClientError, SSLError
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
 
 from app.defs.orders.assets import raw_orders, staged_orders
 from app.io_managers.s3_parquet import S3ParquetIOManager
 from app.lib.landing_files import make_orders_csv
+from app.resources import by_environment
 from app.resources.landing_zone import LandingZone
+from dagster_platform.environment import Environment
 from dagster_platform.s3_store import S3Store
-
-
-def _pem(cert: x509.Certificate) -> bytes:
-    return cert.public_bytes(serialization.Encoding.PEM)
-
-
-def make_private_ca(folder: Path) -> tuple[Path, Path, Path]:
-    """A CA and a certificate for 127.0.0.1 signed by it; returns (ca.pem, server.pem, server.key)."""
-    now = dt.datetime.now(dt.UTC)
-    ca_key = ec.generate_private_key(ec.SECP256R1())
-    ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "unit-test private CA")])
-    ca = (
-        x509.CertificateBuilder()
-        .subject_name(ca_name)
-        .issuer_name(ca_name)
-        .public_key(ca_key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - dt.timedelta(minutes=5))
-        .not_valid_after(now + dt.timedelta(days=1))
-        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-        .add_extension(x509.KeyUsage(False, False, False, False, False, True, True, False, False), critical=True)
-        .add_extension(x509.SubjectKeyIdentifier.from_public_key(ca_key.public_key()), critical=False)
-        .sign(ca_key, hashes.SHA256())
-    )
-    key = ec.generate_private_key(ec.SECP256R1())
-    server = (
-        x509.CertificateBuilder()
-        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")]))
-        .issuer_name(ca_name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - dt.timedelta(minutes=5))
-        .not_valid_after(now + dt.timedelta(days=1))
-        .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), False)
-        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-        .add_extension(x509.ExtendedKeyUsage([x509.oid.ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
-        .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), critical=False)
-        .sign(ca_key, hashes.SHA256())
-    )
-    paths = folder / "ca.pem", folder / "server.pem", folder / "server.key"
-    paths[0].write_bytes(_pem(ca))
-    paths[1].write_bytes(_pem(server))
-    paths[2].write_bytes(
-        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
-    )
-    return paths
-
-
-class TlsFront:
-    """A TLS-terminating TCP front of the S3 server, as a load balancer with a private CA would be."""
-
-    def __init__(self, upstream: tuple[str, int], cert: Path, key: Path):
-        self._upstream = upstream
-        self._context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-        self._context.load_cert_chain(cert, key)
-        self._server = socket.create_server(("127.0.0.1", 0))
-        self.endpoint = f"https://127.0.0.1:{self._server.getsockname()[1]}"
-        threading.Thread(target=self._accept, daemon=True).start()
-
-    def _accept(self) -> None:
-        while True:
-            try:
-                conn, _ = self._server.accept()
-            except OSError:
-                return  # closed
-            threading.Thread(target=self._serve, args=(conn,), daemon=True).start()
-
-    def _serve(self, conn: socket.socket) -> None:
-        try:
-            client = self._context.wrap_socket(conn, server_side=True)
-        except (ssl.SSLError, OSError):
-            conn.close()  # a client that refused our certificate
-            return
-        upstream = socket.create_connection(self._upstream)
-        threading.Thread(target=self._pump, args=(upstream, client), daemon=True).start()
-        self._pump(client, upstream)
-
-    @staticmethod
-    def _pump(source: socket.socket, target: socket.socket) -> None:
-        try:
-            while chunk := source.recv(65536):
-                target.sendall(chunk)
-        except OSError:
-            pass
-        finally:
-            for sock in (source, target):
-                with contextlib.suppress(OSError):
-                    sock.shutdown(socket.SHUT_RDWR)
-
-    def close(self) -> None:
-        """Stop accepting connections."""
-        self._server.close()
-
-
-@pytest.fixture(scope="module")
-def private_ca(tmp_path_factory) -> tuple[Path, Path, Path]:
-    """A CA generated for this module and a server certificate signed by it."""
-    return make_private_ca(tmp_path_factory.mktemp("private-ca"))
-
-
-@pytest.fixture
-def tls_front(s3_endpoint, private_ca):
-    """The test S3 server behind HTTPS with the private CA's certificate."""
-    upstream = urlparse(s3_endpoint)
-    front = TlsFront((str(upstream.hostname), int(upstream.port or 80)), private_ca[1], private_ca[2])
-    yield front
-    front.close()
 
 
 @pytest.fixture
@@ -198,3 +80,52 @@ def test_temporary_credentials_without_their_token_are_refused(s3_endpoint, temp
     without_token = {**temporary_credentials, "aws_session_token": None}
     with pytest.raises(ClientError, match="InvalidAccessKeyId"):
         S3Store(endpoint_url=s3_endpoint, **without_token).client().list_buckets()
+
+
+@pytest.fixture
+def platform_env_via_front(monkeypatch, tls_front, private_ca, temporary_credentials) -> dict[str, str]:
+    """The S3 variables compose would set: the TLS front, its private CA and temporary keys."""
+    env = {
+        "S3_ENDPOINT_URL": tls_front.endpoint,
+        "AWS_CA_BUNDLE": str(private_ca[0]),
+        "AWS_ACCESS_KEY_ID": temporary_credentials["aws_access_key_id"],
+        "AWS_SECRET_ACCESS_KEY": temporary_credentials["aws_secret_access_key"],
+        "AWS_SESSION_TOKEN": temporary_credentials["aws_session_token"],
+        "S3_MAX_ATTEMPTS": "2",
+    }
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    return env
+
+
+def store_from_environment() -> S3Store:
+    """The code location's S3 connection as a run builds it: from the environment alone."""
+    return by_environment.s3_store(Environment.CI).process_config_and_initialize()
+
+
+def test_the_environment_alone_configures_the_lake_and_the_landing_zone(platform_env_via_front, use_lake_and_landing):
+    """A private CA's bundle and temporary keys with their token, set only as variables, reach
+    the lake and the landing zone (the resources' settings are resolved from them)."""
+    store = store_from_environment()
+    assert store.ca_bundle == platform_env_via_front["AWS_CA_BUNDLE"]
+    assert store.aws_session_token == platform_env_via_front["AWS_SESSION_TOKEN"]
+    assert store.max_attempts == 2
+    use_lake_and_landing(store)
+
+
+def test_without_the_session_token_variable_the_temporary_keys_are_refused(platform_env_via_front, monkeypatch):
+    """The token variable is what carries the temporary keys: unset, the same keys are refused."""
+    monkeypatch.delenv("AWS_SESSION_TOKEN")
+    with pytest.raises(ClientError, match="InvalidAccessKeyId"):
+        store_from_environment().client().list_buckets()
+
+
+def test_scripts_read_the_same_variables(platform_env_via_front, use_lake_and_landing):
+    """``S3Store.from_environment`` (scripts, bucket creation) resolves the same settings."""
+    store = S3Store.from_environment()
+    assert (store.ca_bundle, store.aws_session_token, store.max_attempts) == (
+        platform_env_via_front["AWS_CA_BUNDLE"],
+        platform_env_via_front["AWS_SESSION_TOKEN"],
+        2,
+    )
+    use_lake_and_landing(store)
