@@ -254,18 +254,18 @@ class Stack:
         out = self.tool("python", "scripts/s3_tool.py", "ls", bucket, prefix)
         return [json.loads(line)["key"] for line in out.splitlines() if line.strip()]
 
-    def s3_texts(self, bucket: str, prefix: str = "") -> dict[str, str]:
-        """Key -> text of every object under a prefix, read in one tools container (each
-        container costs seconds; `s3_keys` and `s3_cat` take one per call)."""
+    def s3_texts(self, bucket: str, prefix: str = "", suffix: str = "") -> dict[str, str]:
+        """Key -> text of every object under a prefix whose key ends with `suffix`, read in one
+        tools container (each container costs seconds; `s3_keys` and `s3_cat` take one per call)."""
         code = (
             "import json, sys\n"
             "from dagster_platform.s3_store import S3Store\n"
-            "client, bucket, prefix = S3Store.from_environment().client(), sys.argv[1], sys.argv[2]\n"
+            "client, bucket, prefix, suffix = S3Store.from_environment().client(), *sys.argv[1:4]\n"
             "pages = client.get_paginator('list_objects_v2').paginate(Bucket=bucket, Prefix=prefix)\n"
-            "keys = [item['Key'] for page in pages for item in page.get('Contents', [])]\n"
+            "keys = [item['Key'] for page in pages for item in page.get('Contents', []) if item['Key'].endswith(suffix)]\n"
             "print(json.dumps({k: client.get_object(Bucket=bucket, Key=k)['Body'].read().decode(errors='replace') for k in keys}))\n"
         )
-        return json.loads(self.tool("python", "-c", code, bucket, prefix).strip().splitlines()[-1])
+        return json.loads(self.tool("python", "-c", code, bucket, prefix, suffix).strip().splitlines()[-1])
 
     def s3_put(self, bucket: str, key: str, body: str) -> None:
         """Write an object to the stack's S3 server."""

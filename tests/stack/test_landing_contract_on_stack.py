@@ -7,6 +7,8 @@ in incoming/ (docs/landing-contract.md)."""
 
 import pytest
 
+from app.resources.landing_zone import REASON_SUFFIX
+
 pytestmark = pytest.mark.stack
 
 HEADER = b"order_id,customer_id,order_date,region,amount"
@@ -55,9 +57,9 @@ def test_a_mixed_batch_is_published_or_quarantined_file_by_file(stack, landing):
     assert statuses == {**dict.fromkeys(GOOD, "SUCCESS"), **dict.fromkeys(BAD, "FAILURE")}
     table = stack.warehouse_table(names)
     assert table == {**{name: rows for name, (_, rows) in GOOD.items()}, **{name: [] for name in BAD}}
-    reasons = stack.s3_texts(landing.bucket, "quarantine/contract-")
+    reasons = stack.s3_texts(landing.bucket, "quarantine/contract-", REASON_SUFFIX)
     for name, (_, problem) in BAD.items():
-        assert problem.decode() in reasons.get(f"quarantine/{name}.reason.txt", ""), (name, reasons)
-    assert not any(f"quarantine/{name}" in reasons for name in GOOD)
+        assert problem.decode() in reasons.get(f"quarantine/{name}{REASON_SUFFIX}", ""), (name, reasons)
+    assert not {f"quarantine/{name}{REASON_SUFFIX}" for name in GOOD} & set(reasons), reasons
     left = landing.keys("incoming/")
     assert not left & {f"incoming/{name}" for name in names}, left
