@@ -20,7 +20,15 @@ from pathlib import Path
 
 import yaml
 
-OPTIONAL_VARS = {"FAILURE_WEBHOOK_URL", "PGSSLMODE", "SNOWFLAKE_ROLE", "SNOWFLAKE_PRIVATE_KEY_PASSWORD"}
+# Forwarded variables that may be empty: compose defaults them to empty (AWS_SESSION_TOKEN: static
+# keys have no token) or libpq has its own default.
+OPTIONAL_VARS = {
+    "FAILURE_WEBHOOK_URL",
+    "PGSSLMODE",
+    "SNOWFLAKE_ROLE",
+    "SNOWFLAKE_PRIVATE_KEY_PASSWORD",
+    "AWS_SESSION_TOKEN",
+}
 # Needed only by the backend that uses them (WAREHOUSE_BACKEND=snowflake).
 SNOWFLAKE_PREFIX = "SNOWFLAKE_"
 BUCKET_VARS = ("LAKE_BUCKET", "LANDING_BUCKET", "COMPUTE_LOGS_BUCKET")

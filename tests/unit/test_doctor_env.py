@@ -1,6 +1,7 @@
 """The doctor's environment check asks for what the configured backends need, no more."""
 
 import importlib
+import re
 from pathlib import Path
 
 import pytest
@@ -36,3 +37,17 @@ def test_snowflake_backend_names_its_missing_settings(doctor, monkeypatch):
     monkeypatch.setenv("SNOWFLAKE_ACCOUNT", "")
     findings = module.check_env(config)
     assert findings[0].level == "FAIL" and "SNOWFLAKE_ACCOUNT" in findings[0].detail, findings
+
+
+def test_what_compose_leaves_empty_by_default_is_not_required(doctor, monkeypatch):
+    """Every forwarded variable compose defaults to empty (`X: ${Y:-}`) passes the check when
+    empty, as it is on a stack started from .env.example."""
+    module, config = doctor
+    compose = (ROOT / "docker-compose.yml").read_text()
+    empty_by_default = set(re.findall(r"^  ([A-Z][A-Z0-9_]*): \$\{[A-Z0-9_]+:-\}$", compose, flags=re.MULTILINE))
+    forwarded = set(module.launcher_env_from_environment(config))
+    assert empty_by_default & forwarded, "found no empty compose default - has the compose layout changed?"
+    monkeypatch.setenv("WAREHOUSE_BACKEND", "duckdb")
+    for name in empty_by_default & forwarded:
+        monkeypatch.setenv(name, "")
+    assert [f.level for f in module.check_env(config)] == ["OK"], module.check_env(config)
