@@ -208,12 +208,7 @@ class Stack:
 
     def warehouse_rows(self, source_file: str) -> int:
         """Rows of one landing file in the warehouse table landing.warehouse_landed_orders (read-only)."""
-        code = (
-            "import duckdb, os, sys\n"
-            "c = duckdb.connect(os.environ['WAREHOUSE_DUCKDB_PATH'], read_only=True)\n"
-            "print(c.execute('SELECT count(*) FROM landing.warehouse_landed_orders WHERE source_file = ?', [sys.argv[1]]).fetchone()[0])\n"
-        )
-        return int(self.tool("python", "-c", code, source_file).strip().splitlines()[-1])
+        return len(self.warehouse_table([source_file])[source_file])
 
     def warehouse_table(self, source_files: list[str]) -> dict[str, list[list[str]]]:
         """The rows of each landing file in landing.warehouse_landed_orders, as text, in file
@@ -266,10 +261,6 @@ class Stack:
             "print(json.dumps({k: client.get_object(Bucket=bucket, Key=k)['Body'].read().decode(errors='replace') for k in keys}))\n"
         )
         return json.loads(self.tool("python", "-c", code, bucket, prefix, suffix).strip().splitlines()[-1])
-
-    def s3_put(self, bucket: str, key: str, body: str) -> None:
-        """Write an object to the stack's S3 server."""
-        self.tool("python", "scripts/s3_tool.py", "put", bucket, key, stdin=body)
 
     def s3_cat(self, bucket: str, key: str) -> str:
         """Read an object from the stack's S3 server."""

@@ -174,7 +174,7 @@ def test_a_hostile_batch_lands_the_good_files_and_quarantines_the_rest(stack, la
 
     texts = wait_for(reasons, landing.sensor_wait, "every bad file's quarantine reason")
     for name, (_, problem) in BAD_CONTENT.items():
-        assert problem in texts[f"quarantine/{name}.reason.txt"], (name, texts)
+        assert problem in texts[f"quarantine/{name}{REASON_SUFFIX}"], (name, texts)
     for name, problem in HOSTILE_NAMES.items():
         matching = [t for t in texts.values() if f"original key: {f'incoming/{name}'!r}" in t]
         assert matching and problem in matching[0], (name, texts)
