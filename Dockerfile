@@ -41,19 +41,33 @@ WORKDIR /opt/dagster/project
 # Only the dependency manifests: this layer (the slow one) survives edits to app/.
 COPY pyproject.toml uv.lock ./
 # UV_EXTRAS selects a location's libraries and optional backends, e.g. "--extra app --extra
-# snowflake" (pyproject.toml); none is the platform's own set.
+# snowflake" (pyproject.toml); none is the platform's own set. The platform location's image
+# also runs the webservers, so it alone gets the `webserver` extra, whatever UV_EXTRAS says.
 ARG UV_EXTRAS=""
+ARG CODE_LOCATION_PACKAGE=dagster_platform
 RUN --mount=type=secret,id=extra_ca \
     --mount=type=cache,target=/root/.cache/uv \
     cat /etc/ssl/certs/ca-certificates.crt /run/secrets/extra_ca >/tmp/ca.pem 2>/dev/null || true; \
-    SSL_CERT_FILE=/tmp/ca.pem /opt/uv/bin/uv sync --frozen --no-dev --no-install-project ${UV_EXTRAS} \
+    webserver=""; [ "${CODE_LOCATION_PACKAGE}" = dagster_platform ] && webserver="--extra webserver"; \
+    SSL_CERT_FILE=/tmp/ca.pem /opt/uv/bin/uv sync --frozen --no-dev --no-install-project ${webserver} ${UV_EXTRAS} \
  && rm -f /tmp/ca.pem
 # Slimmer runtime, same imports: drop what no running process loads. Test suites shipped
 # inside wheels (pandas alone: 37 MB, with their bytecode), C/Cython sources and headers,
-# pyarrow's Flight RPC libraries (nothing else links them; Parquet, datasets and S3 don't), and
-# the static symbol tables of native libraries (dynamic symbols stay: loading is unchanged).
-# Bytecode of everything else stays (UV_COMPILE_BYTECODE): it is what makes imports fast.
+# pyarrow's Flight RPC libraries (pyarrow comes only with the snowflake extra; nothing else
+# links them), botocore's API models of the AWS services no process here calls (28 MB and
+# ~1,900 files of 450 services; BOTOCORE_SERVICES keeps S3 and the services behind the
+# credential chain: role assumption, SSO, `aws login`), and the static symbol tables of native
+# libraries (dynamic symbols stay: loading is unchanged). Bytecode of everything else stays
+# (UV_COMPILE_BYTECODE): it is what makes imports fast. Fewer files also make each rebuild
+# faster: exporting a layer walks the whole image where the storage driver cannot diff
+# natively (docs/performance.md). A location whose code calls another AWS API (boto3
+# `client("secretsmanager")` fails with UnknownServiceError) adds it here.
+ARG BOTOCORE_SERVICES="s3 sts sso sso-oidc signin"
 RUN cd /opt/venv/lib/python3*/site-packages \
+ && for service in botocore/data/*/; do \
+        name="$(basename "$service")"; \
+        case " ${BOTOCORE_SERVICES} " in *" ${name} "*) ;; *) rm -rf "$service" ;; esac; \
+    done \
  && find . -depth -type d -name tests -exec rm -rf {} + \
  && find . -type f \( -name '*.pyx' -o -name '*.pxd' -o -name '*.pxi' -o -name '*.h' -o -name '*.hpp' \
         -o -name '*.c' -o -name '*.cc' -o -name '*.cpp' \) -delete \
@@ -76,6 +90,17 @@ RUN apt-get update -qq \
  && rm -rf /var/lib/apt/lists/*
 
 # ---------------------------------------------------------------------------------------
+# The platform's config, entrypoint, scripts and package, assembled here so that the runtime
+# image gets them as one layer (the same files, paths and modes as five copies would give).
+# ---------------------------------------------------------------------------------------
+FROM scratch AS platform-files
+COPY --chmod=0644 dagster.yaml workspace.yaml /opt/dagster/dagster_home/
+COPY --chmod=0755 scripts/container-entrypoint.sh /usr/local/bin/container-entrypoint
+COPY --chmod=0644 pyproject.toml /opt/dagster/project/
+COPY --chmod=0755 scripts/ /opt/dagster/project/scripts/
+COPY --chmod=0755 dagster_platform/ /opt/dagster/project/dagster_platform/
+
+# ---------------------------------------------------------------------------------------
 # Stage 2: runtime. No uv, no build caches, no secrets; runs as an unprivileged user.
 # ---------------------------------------------------------------------------------------
 FROM ${PYTHON_BASE_IMAGE} AS runtime
@@ -84,13 +109,15 @@ ARG APP_UID=10001
 # (scripts/migrate.py), at the major version of the bundled Postgres (17): the three binaries
 # of Debian's client package and the libraries they link, not the package itself, whose Perl
 # wrappers and dependencies would add ~170 MB to every container.
-RUN apt-get update -qq \
+# One layer with the user and directories below: each layer of the image costs every rebuild
+# time to export on a storage driver without native diff.
+RUN --mount=type=bind,from=pgclient,source=/usr/lib/postgresql/17/bin,target=/mnt/pgbin \
+    apt-get update -qq \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
         libpq5 libreadline8t64 liblz4-1 libzstd1 >/dev/null \
- && rm -rf /var/lib/apt/lists/* /var/cache/apt/*.bin
-COPY --from=pgclient /usr/lib/postgresql/17/bin/pg_dump /usr/lib/postgresql/17/bin/pg_restore \
-     /usr/lib/postgresql/17/bin/psql /usr/local/bin/
-RUN groupadd --system --gid "${APP_UID}" dagster \
+ && rm -rf /var/lib/apt/lists/* /var/cache/apt/*.bin \
+ && cp /mnt/pgbin/pg_dump /mnt/pgbin/pg_restore /mnt/pgbin/psql /usr/local/bin/ \
+ && groupadd --system --gid "${APP_UID}" dagster \
  && useradd --system --uid "${APP_UID}" --gid dagster --home-dir /opt/dagster --shell /usr/sbin/nologin dagster \
  && mkdir -p /opt/dagster/dagster_home/logs /opt/dagster/dagster_home/.logs_queue /opt/dagster/dagster_home/storage \
         /opt/dagster/project /var/lib/dagster/warehouse /var/lib/dagster/backups \
@@ -115,11 +142,7 @@ WORKDIR /opt/dagster/project
 # files the runtime user cannot read), and app/ comes last: an edit to it rebuilds and exports
 # one small layer, not the layers after it (each costs seconds where the storage driver
 # cannot diff natively).
-COPY --chmod=0644 dagster.yaml workspace.yaml /opt/dagster/dagster_home/
-COPY --chmod=0755 scripts/container-entrypoint.sh /usr/local/bin/container-entrypoint
-COPY --chmod=0644 pyproject.toml ./
-COPY --chmod=0755 scripts/ ./scripts/
-COPY --chmod=0755 dagster_platform/ ./dagster_platform/
+COPY --from=platform-files / /
 # The location's own package (for the platform location, the folder just copied again).
 ARG CODE_LOCATION_PACKAGE=dagster_platform
 COPY --chmod=0755 ${CODE_LOCATION_PACKAGE}/ ./${CODE_LOCATION_PACKAGE}/

@@ -66,16 +66,35 @@ def test_each_location_runs_in_its_own_image(stack):
     assert WAREHOUSE in {m["Destination"] for m in app_container["Mounts"]}
 
 
-def test_the_platform_image_holds_no_team_code_or_libraries(stack):
-    """The platform's image has neither app/ nor the team's libraries; app's image has both."""
-    probe = "import importlib.util as u; print([m for m in ('app', 'pandas', 'pyarrow', 'duckdb') if u.find_spec(m)])"
-    assert json.loads(in_image(stack, stack.env["DAGSTER_IMAGE"], probe).replace("'", '"')) == []
-    assert json.loads(in_image(stack, stack.env["DAGSTER_APP_IMAGE"], probe).replace("'", '"')) == [
-        "app",
-        "pandas",
-        "pyarrow",
-        "duckdb",
-    ]
+IMAGE_PROBE = (
+    "import importlib.util as u, json;"
+    "print(json.dumps([m for m in ('app', 'pandas', 'duckdb', 'pyarrow', 'dagster_webserver', 'uvicorn')"
+    " if u.find_spec(m)]))"
+)
+
+
+def test_each_image_holds_only_what_its_processes_load(stack):
+    """The platform's image has the webserver but neither app/ nor the team's libraries; app's
+    image has both, and neither the webserver nor a second columnar engine (pyarrow)."""
+    assert json.loads(in_image(stack, stack.env["DAGSTER_IMAGE"], IMAGE_PROBE)) == ["dagster_webserver", "uvicorn"]
+    assert json.loads(in_image(stack, stack.env["DAGSTER_APP_IMAGE"], IMAGE_PROBE)) == ["app", "pandas", "duckdb"]
+
+
+# Every kept service's client must still build (its model is whole); the rest are gone.
+BOTOCORE_PROBE = (
+    "import json, boto3, botocore.session;"
+    "kept = botocore.session.get_session().get_available_services();"
+    "[boto3.client(name, region_name='eu-west-1') for name in kept];"
+    "print(json.dumps(kept))"
+)
+
+
+def test_the_images_keep_the_api_models_of_s3_and_the_credential_chain(stack):
+    """botocore in each image knows S3 and the services behind role assumption and SSO, and
+    none of the ~450 others (the Dockerfile's BOTOCORE_SERVICES)."""
+    for image in ("DAGSTER_IMAGE", "DAGSTER_APP_IMAGE"):
+        kept = json.loads(in_image(stack, stack.env[image], BOTOCORE_PROBE))
+        assert kept == ["s3", "signin", "sso", "sso-oidc", "sts"], (image, kept)
 
 
 def test_every_image_carries_the_webservers_dagster(stack):
