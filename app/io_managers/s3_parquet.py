@@ -115,13 +115,9 @@ class S3ParquetIOManager(dg.ConfigurableIOManager):
             )
         keys = self._keys(context)
         slices = partition_slices(context, obj) if len(keys) > 1 else [obj]
-        client = self.store.client()
         with self.store.retry_step_when_unreachable(_attempt(context), f"writing s3://{self.bucket}/{keys[0]}"):
             for key, frame in zip(keys, slices, strict=True):
-                with tempfile.TemporaryDirectory(prefix="lake-") as scratch:
-                    path = Path(scratch) / "object.parquet"
-                    write_parquet(frame, path)
-                    client.upload_file(str(path), self.bucket, key)
+                upload_frame(self.store, frame, self.bucket, key)
         location = keys[0] if len(keys) == 1 else f"{keys[0].rsplit('/', 1)[0]}/"
         context.add_output_metadata(
             {
@@ -134,21 +130,33 @@ class S3ParquetIOManager(dg.ConfigurableIOManager):
     def load_input(self, context: dg.InputContext) -> pd.DataFrame:
         """Read the object(s) of the upstream asset; several partitions come back concatenated."""
         keys = sorted(self._keys(context))
-        client = self.store.client()
-        with tempfile.TemporaryDirectory(prefix="lake-") as scratch:
-            paths = [Path(scratch) / f"{index}.parquet" for index in range(len(keys))]
-            with self.store.retry_step_when_unreachable(_attempt(context), f"reading s3://{self.bucket}/{keys[0]}"):
-                missing = [key for key in keys if not self.store.exists(self.bucket, key)]
-                if missing:
-                    raise FileNotFoundError(
-                        f"{len(missing)} object(s) of {context.asset_key.to_user_string()} missing in "
-                        f"s3://{self.bucket}/ (materialize those partitions first): {', '.join(missing)}"
-                    )
-                # Managed transfers: ranged, parallel parts for big objects.
-                for key, path in zip(keys, paths, strict=True):
-                    client.download_file(self.bucket, key, str(path))
-            frames = [read_parquet(path) for path in paths]
+        with self.store.retry_step_when_unreachable(_attempt(context), f"reading s3://{self.bucket}/{keys[0]}"):
+            missing = [key for key in keys if not self.store.exists(self.bucket, key)]
+            if missing:
+                raise FileNotFoundError(
+                    f"{len(missing)} object(s) of {context.asset_key.to_user_string()} missing in "
+                    f"s3://{self.bucket}/ (materialize those partitions first): {', '.join(missing)}"
+                )
+            frames = [download_frame(self.store, self.bucket, key) for key in keys]
         return frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)
+
+
+def upload_frame(store: S3Store, frame: pd.DataFrame, bucket: str, key: str) -> None:
+    """``frame`` encoded as Parquet and stored as ``s3://bucket/key`` (a managed transfer:
+    multipart and parallel for big objects)."""
+    with tempfile.TemporaryDirectory(prefix="lake-") as scratch:
+        path = Path(scratch) / "object.parquet"
+        write_parquet(frame, path)
+        store.client().upload_file(str(path), bucket, key)
+
+
+def download_frame(store: S3Store, bucket: str, key: str) -> pd.DataFrame:
+    """The Parquet object ``s3://bucket/key`` as a DataFrame (a managed transfer: ranged,
+    parallel parts for big objects)."""
+    with tempfile.TemporaryDirectory(prefix="lake-") as scratch:
+        path = Path(scratch) / "object.parquet"
+        store.client().download_file(bucket, key, str(path))
+        return read_parquet(path)
 
 
 def write_parquet(frame: pd.DataFrame, path: Path) -> None:

@@ -248,9 +248,8 @@ INGEST_OBJECTS = {
 # One tools container (each costs seconds of CPU) reads what the run left in S3: rows and
 # distinct order ids of the given lake objects, and the compute-log keys of the run.
 S3_AFTER_RUN = """
-import json, sys, tempfile
-from pathlib import Path
-from app.io_managers.s3_parquet import read_parquet
+import json, sys
+from app.io_managers.s3_parquet import download_frame
 from dagster_platform.s3_store import S3Store
 store = S3Store.from_environment()
 lake, logs, run_id, keys = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4:]
@@ -259,10 +258,7 @@ def listed(bucket, prefix=""):
     return [item["Key"] for page in pages for item in page.get("Contents", [])]
 stored = {}
 for key in keys:
-    with tempfile.TemporaryDirectory() as scratch:
-        path = Path(scratch) / "object.parquet"
-        store.client().download_file(lake, key, str(path))
-        frame = read_parquet(path)
+    frame = download_frame(store, lake, key)
     stored[key] = {"rows": len(frame), "order_ids": int(frame["order_id"].nunique()) if "order_id" in frame else None}
 print(json.dumps({"objects": stored, "logs": [k for k in listed(logs) if run_id in k]}))
 """
